@@ -1,0 +1,19 @@
+/**
+ * Every limit of the gateway in one place, with its default and why. Config may override the
+ * ones under `limits:`; the others are protocol facts.
+ */
+export const Limits = {
+  /** Largest WebSocket message the gateway accepts from a client (control or data). */
+  maxFrameBytes: 1024 * 1024,
+  /** Bytes queued towards a slow client before the program's output is paused. */
+  outputHighWaterBytes: 1024 * 1024,
+  /** Paused output resumes once the queue has drained below this. */
+  outputLowWaterBytes: 256 * 1024,
+  /** Largest pty size a client may ask for; bigger requests are clamped. */
+  maxCols: 1000,
+  maxRows: 1000,
+  /** Time a session's program gets to exit after SIGHUP on gateway shutdown, before SIGKILL. */
+  shutdownGraceMs: 2000,
+  /** Upper bound for a token the gateway mints itself. */
+  maxTokenTtlSeconds: 30 * 24 * 3600,
+} as const;

@@ -1,0 +1,86 @@
+/**
+ * Writes a session as asciicast v2, one JSON line per event, as the events happen (a crash leaves
+ * at most a torn last line). It receives only output that has already been masked: it must never
+ * be handed clear text.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+export interface AsciicastHeader {
+  width: number;
+  height: number;
+  title?: string;
+  command?: string;
+  env?: Record<string, string>;
+  /** Extra fields (session id, user, actor, connection): asciicast readers ignore unknown keys. */
+  [key: string]: unknown;
+}
+
+export class AsciicastWriter {
+  readonly file: string;
+  readonly #stream: WriteStream;
+  readonly #startedAt: number;
+  readonly #decoder = new StringDecoder('utf8');
+  #closed = false;
+  #failure?: Error;
+
+  constructor(file: string, header: AsciicastHeader) {
+    this.file = file;
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    this.#startedAt = Date.now();
+    this.#stream = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    this.#stream.on('error', (error) => {
+      this.#failure = error;
+    });
+    const { width, height, ...rest } = header;
+    this.#stream.write(`${JSON.stringify({ version: 2, width, height, timestamp: Math.floor(this.#startedAt / 1000), ...rest })}\n`);
+  }
+
+  /** Seconds since the start, as asciicast wants them. */
+  #elapsed(): number {
+    return Math.round(Date.now() - this.#startedAt) / 1000;
+  }
+
+  #event(code: string, data: string): void {
+    if (this.#closed || data === '') return;
+    this.#stream.write(`${JSON.stringify([this.#elapsed(), code, data])}\n`);
+  }
+
+  output(chunk: Buffer | string): void {
+    this.#event('o', typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+  }
+
+  input(text: string): void {
+    this.#event('i', text);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#event('r', `${cols}x${rows}`);
+  }
+
+  marker(label: string): void {
+    this.#event('m', label);
+  }
+
+  /** Bytes accepted but not yet written to the file (for backpressure). */
+  get backlogBytes(): number {
+    return this.#stream.writableLength;
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Flushes and closes; resolves when the file is complete on disk. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const rest = this.#decoder.end();
+    if (rest) this.#event('o', rest);
+    this.#closed = true;
+    return new Promise((resolve) => {
+      this.#stream.end(() => resolve());
+      this.#stream.once('error', () => resolve());
+    });
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * A running program of a session, in a pty (interactive) or on pipes (one-shot runs, where stdout
+ * and stderr stay apart and stdin may carry binary data). One interface for both so the session
+ * never cares which it has.
+ */
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import * as pty from 'node-pty';
+import { GatewayError } from '../../errors.js';
+
+export interface ProgramExit {
+  exitCode: number;
+  signal?: string;
+}
+
+export interface LaunchSpec {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface Program {
+  readonly pid: number;
+  onOutput(listener: (stream: 1 | 2, chunk: Buffer) => void): void;
+  onExit(listener: (exit: ProgramExit) => void): void;
+  write(data: Buffer | string): void;
+  endInput(): void;
+  resize(cols: number, rows: number): void;
+  signal(name: NodeJS.Signals): void;
+  pause(): void;
+  resume(): void;
+  /** Ends the program: SIGHUP (as a closing terminal would), SIGKILL after `graceMs`. */
+  terminate(graceMs: number): void;
+}
+
+function signalNumber(name: string | undefined): number {
+  return name ? (osConstants.signals as Record<string, number>)[name] ?? 0 : 0;
+}
+
+function signalName(signal: number | NodeJS.Signals | null | undefined): string | undefined {
+  if (!signal) return undefined;
+  if (typeof signal === 'string') return signal;
+  return Object.entries(osConstants.signals).find(([, number]) => number === signal)?.[0];
+}
+
+/** Shell convention: a program killed by signal N exits 128+N. */
+function exitFrom(code: number | null, signal: number | NodeJS.Signals | null | undefined): ProgramExit {
+  const name = signalName(signal);
+  if (name) return { exitCode: 128 + signalNumber(name), signal: name };
+  return { exitCode: code ?? 1 };
+}
+
+export class PtyProgram implements Program {
+  readonly #pty: pty.IPty;
+  #exited = false;
+  #killTimer?: NodeJS.Timeout;
+  #deathWatch?: NodeJS.Timeout;
+
+  constructor(spec: LaunchSpec, size: { cols: number; rows: number }) {
+    try {
+      this.#pty = pty.spawn(spec.file, spec.args, {
+        name: spec.env.TERM ?? 'xterm-256color',
+        cols: size.cols,
+        rows: size.rows,
+        cwd: spec.cwd,
+        env: spec.env,
+        // Buffers, not strings: the masker and recorder decode UTF-8 across chunk boundaries.
+        encoding: null,
+      } as pty.IPtyForkOptions);
+    } catch (error) {
+      throw new GatewayError('SPAWN_FAILED', `cannot start ${spec.file}: ${(error as Error).message}`, { cause: error });
+    }
+    this.#pty.onExit(() => {
+      this.#exited = true;
+      clearTimeout(this.#killTimer);
+      clearInterval(this.#deathWatch);
+    });
+  }
+
+  get pid(): number {
+    return this.#pty.pid;
+  }
+
+  onOutput(listener: (stream: 1 | 2, chunk: Buffer) => void): void {
+    this.#pty.onData((data) => listener(1, typeof data === 'string' ? Buffer.from(data) : (data as unknown as Buffer)));
+  }
+
+  onExit(listener: (exit: ProgramExit) => void): void {
+    this.#pty.onExit(({ exitCode, signal }) => listener(exitFrom(exitCode, signal)));
+  }
+
+  write(data: Buffer | string): void {
+    if (!this.#exited) this.#pty.write(data as string);
+  }
+
+  endInput(): void {
+    // A terminal has no "end of input"; ^D is what a user would type.
+    this.write('\x04');
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!this.#exited) this.#pty.resize(cols, rows);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.#exited) return;
+    // Keys the line discipline turns into signals for the whole foreground job.
+    const key = { SIGINT: '\x03', SIGQUIT: '\x1c', SIGTSTP: '\x1a' }[name as string];
+    if (key) this.#pty.write(key);
+    else this.#pty.kill(name);
+  }
+
+  pause(): void {
+    this.#pty.pause();
+    // node-pty destroys the pty 200 ms after the child exits, dropping unread output. A paused
+    // reader would lose the tail, so once the child is gone we read on: the kernel's pty buffer
+    // (a few dozen KB) is all that can still arrive.
+    this.#deathWatch ??= setInterval(() => {
+      try {
+        process.kill(this.#pty.pid, 0);
+      } catch {
+        this.resume();
+      }
+    }, 50);
+    this.#deathWatch.unref();
+  }
+
+  resume(): void {
+    clearInterval(this.#deathWatch);
+    this.#deathWatch = undefined;
+    this.#pty.resume();
+  }
+
+  terminate(graceMs: number): void {
+    if (this.#exited) return;
+    this.#pty.resume();
+    try {
+      process.kill(-this.#pty.pid, 'SIGHUP');
+    } catch {
+      this.#pty.kill('SIGHUP');
+    }
+    this.#killTimer = setTimeout(() => {
+      try {
+        process.kill(-this.#pty.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, graceMs);
+    this.#killTimer.unref();
+  }
+}
+
+export class PipeProgram implements Program {
+  readonly #child: ChildProcess;
+  #exited = false;
+  #killTimer?: NodeJS.Timeout;
+  readonly #ready: Promise<void>;
+
+  constructor(spec: LaunchSpec) {
+    // detached: its own process group, so signals reach what it starts too.
+    this.#child = spawnChild(spec.file, spec.args, { env: spec.env, cwd: spec.cwd, stdio: 'pipe', detached: true });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#child.once('spawn', resolve);
+      this.#child.once('error', (error) => reject(new GatewayError('SPAWN_FAILED', `cannot start ${spec.file}: ${error.message}`, { cause: error })));
+    });
+    this.#child.stdin?.on('error', () => {
+      /* the program closed its stdin early (EPIPE): not our failure */
+    });
+    this.#child.once('close', () => {
+      this.#exited = true;
+      clearTimeout(this.#killTimer);
+    });
+  }
+
+  /** Resolves once the program runs; rejects with SPAWN_FAILED when it cannot start. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  onOutput(listener: (stream: 1 | 2, chunk: Buffer) => void): void {
+    this.#child.stdout?.on('data', (chunk: Buffer) => listener(1, chunk));
+    this.#child.stderr?.on('data', (chunk: Buffer) => listener(2, chunk));
+  }
+
+  onExit(listener: (exit: ProgramExit) => void): void {
+    // 'close' (not 'exit'): all output has been read by then.
+    this.#child.once('close', (code, signal) => listener(exitFrom(code, signal)));
+  }
+
+  write(data: Buffer | string): void {
+    if (!this.#exited && this.#child.stdin?.writable) this.#child.stdin.write(data);
+  }
+
+  endInput(): void {
+    this.#child.stdin?.end();
+  }
+
+  resize(): void {
+    /* pipes have no size */
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.#exited || !this.#child.pid) return;
+    try {
+      process.kill(-this.#child.pid, name);
+    } catch {
+      this.#child.kill(name);
+    }
+  }
+
+  pause(): void {
+    this.#child.stdout?.pause();
+    this.#child.stderr?.pause();
+  }
+
+  resume(): void {
+    this.#child.stdout?.resume();
+    this.#child.stderr?.resume();
+  }
+
+  terminate(graceMs: number): void {
+    if (this.#exited) return;
+    this.resume();
+    this.signal('SIGTERM');
+    this.#killTimer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    this.#killTimer.unref();
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * One session: a connection opened by one identity. In `shell` mode it owns one program in a pty;
+ * in `runs`/`broker` mode it runs commands one after another, each framed by run.started and
+ * run.exit. All output flows one way: program → output filter (masking) → recorder, client,
+ * watchers. The session never hands unfiltered output to anything but the filter.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { GatewayError, describeError } from '../../errors.js';
+import { Limits } from '../../limits.js';
+import type { ClientMessage, ServerMessage, SessionMode, StreamId } from '../../protocol/messages.js';
+import { AsciicastWriter } from '../../recorder/asciicast-writer.js';
+import type { Identity } from '../auth/identity.js';
+import type { ConnectionConfig } from '../../config/schema.js';
+import type { ConnectionDriver, RunCommand, SessionContext } from '../connections/driver.js';
+import type { Store } from '../store/store.js';
+import { createSessionHome, sessionEnvironment, type SessionHome } from './environment.js';
+import { PipeProgram, PtyProgram, type Program, type ProgramExit } from './program.js';
+
+/** Where output goes once filtered: the attached client (with backpressure accounting). */
+export interface SessionSink {
+  sendControl(message: ServerMessage): void;
+  sendData(stream: StreamId, chunk: Buffer): void;
+  /** Bytes handed to the sink and not yet written to its socket. */
+  readonly pendingBytes: number;
+  /** Called when pendingBytes drops below the low-water mark. */
+  onDrain(listener: () => void): void;
+}
+
+/** Transforms output before anyone sees it (masking). Must not pass clear text on failure. */
+export interface OutputFilter {
+  push(stream: 1 | 2, chunk: Buffer): Buffer;
+  flush(stream: 1 | 2): Buffer;
+}
+
+/** The decision on one command, before it runs. Policy fills this in. */
+export interface CommandDecision {
+  action: 'allow' | 'deny';
+  rule?: string;
+  reason?: string;
+  approver?: string;
+  approvalId?: string;
+}
+
+export interface SessionServices {
+  store: Store;
+  recordingsDir: string;
+  driver: ConnectionDriver;
+  /** Decides a run's command; may wait (approvals) and may send held/approved events. */
+  authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand }) => Promise<CommandDecision>;
+  createOutputFilter?: (session: Session) => OutputFilter;
+  outputHighWaterBytes?: number;
+}
+
+export interface SessionOptions {
+  identity: Identity;
+  connection: ConnectionConfig;
+  interactive: boolean;
+  cols: number;
+  rows: number;
+}
+
+interface ActiveRun {
+  id: string;
+  commandId: number;
+  program: Program;
+}
+
+export type SessionEndState = 'ended' | 'failed';
+
+export class Session extends EventEmitter {
+  readonly id = randomUUID();
+  readonly identity: Identity;
+  readonly connection: ConnectionConfig;
+  readonly mode: SessionMode;
+  readonly startedAt = new Date();
+  readonly #services: SessionServices;
+  readonly #sink: SessionSink;
+  #cols: number;
+  #rows: number;
+  #home?: SessionHome;
+  #context?: SessionContext;
+  #recorder?: AsciicastWriter;
+  #filter?: OutputFilter;
+  /** The interactive program (shell mode) or the current run's program. */
+  #program?: Program;
+  #run?: ActiveRun;
+  #runQueue: Promise<void> = Promise.resolve();
+  #pausedForPressure = false;
+  #ended = false;
+  #endPromise?: Promise<void>;
+
+  constructor(options: SessionOptions, services: SessionServices, sink: SessionSink) {
+    super();
+    this.identity = options.identity;
+    this.connection = options.connection;
+    this.mode = services.driver.mode(options.interactive);
+    this.#cols = options.cols;
+    this.#rows = options.rows;
+    this.#services = services;
+    this.#sink = sink;
+    sink.onDrain(() => this.#relievePressure());
+  }
+
+  get recordingPath(): string | undefined {
+    return this.#recorder?.file;
+  }
+
+  get size(): { cols: number; rows: number } {
+    return { cols: this.#cols, rows: this.#rows };
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  get context(): SessionContext | undefined {
+    return this.#context;
+  }
+
+  /** Creates HOME, recording and row, then starts the program (shell mode). */
+  async start(): Promise<void> {
+    const { store, recordingsDir, driver } = this.#services;
+    this.#home = createSessionHome(this.id);
+    const env = sessionEnvironment({
+      home: this.#home.dir,
+      sessionId: this.id,
+      user: this.identity.user,
+      connection: this.connection.name,
+      extra: this.connection.env,
+    });
+    this.#context = { id: this.id, identity: this.identity, connection: this.connection, home: this.#home.dir, env };
+    const recording = path.join(recordingsDir, `${this.id}.cast`);
+    this.#recorder = new AsciicastWriter(recording, {
+      width: this.#cols,
+      height: this.#rows,
+      title: `${this.identity.user}@${this.connection.name}`,
+      command: this.connection.type === 'command' ? this.connection.command.join(' ') : 'kubectl',
+      env: { TERM: env.TERM ?? 'xterm-256color' },
+      session: this.id,
+      user: this.identity.user,
+      actor: this.identity.actor ?? null,
+      connection: this.connection.name,
+    });
+    store.insertSession({
+      id: this.id,
+      user: this.identity.user,
+      groups: this.identity.groups,
+      actor: this.identity.actor,
+      connection: this.connection.name,
+      mode: this.mode,
+      recording,
+      cols: this.#cols,
+      rows: this.#rows,
+    });
+    this.#filter = this.#services.createOutputFilter?.(this);
+    try {
+      await driver.prepare(this.#context);
+      if (this.mode === 'shell') {
+        const program = new PtyProgram(driver.shellSpec(this.#context), { cols: this.#cols, rows: this.#rows });
+        this.#attachProgram(program, (exit) => void this.end({ exitCode: exit.exitCode, reason: exit.signal ? `killed by ${exit.signal}` : undefined }));
+      }
+    } catch (error) {
+      await this.end({ exitCode: null, reason: describeError(error), state: 'failed' });
+      throw error;
+    }
+  }
+
+  #attachProgram(program: Program, onExit: (exit: ProgramExit) => void): void {
+    this.#program = program;
+    program.onOutput((stream, chunk) => this.#emitOutput(stream, chunk));
+    program.onExit((exit) => {
+      this.#flushOutput();
+      if (this.#program === program) this.#program = undefined;
+      this.#relievePressure(true);
+      onExit(exit);
+    });
+  }
+
+  #emitOutput(stream: 1 | 2, chunk: Buffer): void {
+    let visible: Buffer;
+    try {
+      visible = this.#filter ? this.#filter.push(stream, chunk) : chunk;
+    } catch (error) {
+      // Fail closed: nothing of this chunk leaves the gateway.
+      this.#failClosed(error);
+      return;
+    }
+    if (visible.length === 0) return;
+    this.#recorder?.output(visible);
+    this.#sink.sendData(stream, visible);
+    this.emit('output', stream, visible);
+    this.#applyPressure();
+  }
+
+  #flushOutput(): void {
+    if (!this.#filter) return;
+    for (const stream of [1, 2] as const) {
+      try {
+        const rest = this.#filter.flush(stream);
+        if (rest.length > 0) {
+          this.#recorder?.output(rest);
+          this.#sink.sendData(stream, rest);
+          this.emit('output', stream, rest);
+        }
+      } catch (error) {
+        this.#failClosed(error);
+      }
+    }
+  }
+
+  #failClosed(error: unknown): void {
+    this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true });
+    void this.end({ exitCode: null, reason: 'masker failure', state: 'failed' });
+  }
+
+  #applyPressure(): void {
+    const highWater = this.#services.outputHighWaterBytes ?? Limits.outputHighWaterBytes;
+    const backlog = Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0);
+    if (!this.#pausedForPressure && backlog > highWater) {
+      this.#pausedForPressure = true;
+      this.#program?.pause();
+      this.#waitForRecorder();
+    }
+  }
+
+  /** The recorder's file stream drains on its own schedule; check it until it is under the mark. */
+  #waitForRecorder(): void {
+    const check = (): void => {
+      if (!this.#pausedForPressure || this.#ended) return;
+      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) setTimeout(check, 5).unref();
+      else this.#relievePressure();
+    };
+    setTimeout(check, 5).unref();
+  }
+
+  #relievePressure(force = false): void {
+    if (!this.#pausedForPressure) return;
+    const lowWater = Limits.outputLowWaterBytes;
+    if (!force && (this.#sink.pendingBytes > lowWater || (this.#recorder?.backlogBytes ?? 0) > lowWater)) return;
+    this.#pausedForPressure = false;
+    this.#program?.resume();
+  }
+
+  /** Handles one validated client message (other than `open`). */
+  handle(message: ClientMessage): void {
+    if (this.#ended) throw new GatewayError('SESSION_STATE', 'the session has ended');
+    switch (message.type) {
+      case 'resize':
+        this.resize(message.cols, message.rows);
+        return;
+      case 'signal':
+        this.#program?.signal(message.signal);
+        return;
+      case 'eof':
+        this.#program?.endInput();
+        return;
+      case 'close':
+        void this.end({ exitCode: null, reason: 'closed by client' });
+        return;
+      case 'run':
+        this.#enqueueRun(message);
+        return;
+      case 'open':
+      case 'ping':
+        throw new TypeError(`session cannot handle ${message.type}`);
+    }
+  }
+
+  input(data: Buffer): void {
+    if (this.#ended) return;
+    this.#program?.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#cols = Math.min(cols, Limits.maxCols);
+    this.#rows = Math.min(rows, Limits.maxRows);
+    this.#program?.resize(this.#cols, this.#rows);
+    this.#recorder?.resize(this.#cols, this.#rows);
+    this.emit('resize', this.#cols, this.#rows);
+  }
+
+  #enqueueRun(message: Extract<ClientMessage, { type: 'run' }>): void {
+    if (this.mode === 'shell') {
+      throw new GatewayError('SESSION_STATE', 'this is a terminal session: type commands as input instead of sending run');
+    }
+    // Runs execute in order, one at a time: their output can never interleave.
+    this.#runQueue = this.#runQueue.then(() => this.#executeRun(message)).catch(() => {});
+  }
+
+  async #executeRun(message: Extract<ClientMessage, { type: 'run' }>): Promise<void> {
+    if (this.#ended || !this.#context) return;
+    const { driver, store, authorizeRun } = this.#services;
+    const text = driver.describe(message.command);
+    const commandId = store.insertCommand({ sessionId: this.id, text });
+    let spec;
+    try {
+      spec = driver.runSpec(this.#context, message.command);
+    } catch (error) {
+      const reason = describeError(error);
+      store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
+      this.#recorder?.marker(`denied: ${text} (${reason})`);
+      this.#sink.sendControl({ type: 'denied', id: message.id, reason });
+      this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
+      return;
+    }
+    const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command }) : { action: 'allow' as const };
+    store.updateCommand(commandId, {
+      decision: decision.action,
+      rule: decision.rule ?? null,
+      approver: decision.approver ?? null,
+      approval_id: decision.approvalId ?? null,
+    });
+    if (this.#ended) return;
+    if (decision.action === 'deny') {
+      store.finishCommand(commandId, 77);
+      this.#recorder?.marker(`denied: ${text}`);
+      this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
+      this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
+      return;
+    }
+    this.#recorder?.marker(`$ ${text}`);
+    let program: Program;
+    try {
+      program = message.tty ? new PtyProgram(spec, { cols: this.#cols, rows: this.#rows }) : new PipeProgram(spec);
+      if (program instanceof PipeProgram) await program.ready();
+    } catch (error) {
+      store.finishCommand(commandId, 127);
+      this.#sink.sendControl({ type: 'error', code: 'SPAWN_FAILED', message: describeError(error), fatal: false, id: message.id });
+      this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 127 });
+      return;
+    }
+    this.#sink.sendControl({ type: 'run.started', id: message.id });
+    if (!message.stdin) program.endInput();
+    await new Promise<void>((resolve) => {
+      this.#run = { id: message.id, commandId, program };
+      this.#attachProgram(program, (exit) => {
+        this.#run = undefined;
+        store.finishCommand(commandId, exit.exitCode);
+        this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) });
+        this.emit('run.exit', message.id, exit.exitCode);
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a control message to the client (policy and approvals use this for held/approved). */
+  notify(message: ServerMessage): void {
+    if (!this.#ended) this.#sink.sendControl(message);
+  }
+
+  /** Adds a marker to the recording (commands, holds, approvals, terminations). */
+  mark(label: string): void {
+    this.#recorder?.marker(label);
+  }
+
+  /**
+   * Ends the session once: stops the program, closes the recording, writes the row, removes HOME,
+   * and tells the client. Safe to call from any path (exit, close, shutdown, failure).
+   */
+  end(outcome: { exitCode: number | null; reason?: string; state?: SessionEndState }): Promise<void> {
+    if (this.#endPromise) return this.#endPromise;
+    this.#ended = true;
+    this.#endPromise = (async () => {
+      this.#program?.terminate(Limits.shutdownGraceMs);
+      this.#run?.program.terminate(Limits.shutdownGraceMs);
+      if (outcome.reason && outcome.state !== undefined) this.#recorder?.marker(`session ${outcome.state}: ${outcome.reason}`);
+      await this.#recorder?.close();
+      try {
+        this.#services.store.endSession(this.id, { state: outcome.state ?? 'ended', exitCode: outcome.exitCode, reason: outcome.reason });
+      } catch {
+        /* the store is closing with the gateway; the row is marked interrupted at next start */
+      }
+      if (this.#context) this.#services.driver.cleanup(this.#context);
+      this.#home?.remove();
+      this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}) });
+      this.emit('end', outcome);
+    })();
+    return this.#endPromise;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` holds
+ * the last applied version. Append new migrations; never edit one that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'sessions and commands',
+    sql: `
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        groups TEXT NOT NULL,            -- JSON array
+        actor TEXT,
+        connection TEXT NOT NULL,
+        mode TEXT NOT NULL,              -- shell | broker | runs
+        state TEXT NOT NULL,             -- live | ended | interrupted | failed
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        exit_code INTEGER,
+        end_reason TEXT,
+        recording TEXT,
+        cols INTEGER,
+        rows INTEGER
+      );
+      CREATE INDEX sessions_started ON sessions(started_at);
+      CREATE INDEX sessions_user ON sessions(user);
+      CREATE TABLE commands (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        text TEXT NOT NULL,
+        decision TEXT,                   -- allow | review | deny (filled by policy)
+        rule TEXT,
+        approver TEXT,
+        approval_id TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        exit_code INTEGER
+      );
+      CREATE INDEX commands_session ON commands(session_id);
+      CREATE INDEX commands_started ON commands(started_at);
+    `,
+  },
+];

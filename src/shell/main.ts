@@ -1,0 +1,91 @@
+/** `hoop-shell`: the client of engineers, scripts and agents. */
+import { Command } from 'commander';
+import { runProgram, UsageError } from '../cli/boundary.js';
+import { parseDuration } from '../util/duration.js';
+import { connectTerminal } from './connect.js';
+import { gatewayFrom, type GlobalOptions } from './credentials.js';
+import { ensureCommand, execCommand } from './exec.js';
+
+export function buildShellProgram(): Command {
+  const program = new Command('hoop-shell')
+    .description('Run commands through the hoop-shell gateway: policy-checked, masked, recorded.')
+    .version('0.1.0')
+    .option('--gateway <url>', 'gateway URL (default $HOOP_GATEWAY or http://127.0.0.1:8009)')
+    .option('--token <jwt>', 'bearer token (default $HOOP_TOKEN or the login cache)')
+    .enablePositionalOptions();
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('exec')
+    .description('run one command on a connection; exit status is the command\'s (77 refused, 1 gateway error, 2 usage)')
+    .argument('<connection>', 'connection name')
+    .argument('[command...]', 'the command, after "--"')
+    .option('--json', 'print one JSON object {decision, approval?, exitCode, output}')
+    .option('--timeout <duration>', 'give up after this long (also while held for approval)')
+    .action(async (connection: string, command: string[], options: { json?: boolean; timeout?: string }) => {
+      ensureCommand(command);
+      let timeoutSeconds: number | undefined;
+      if (options.timeout !== undefined) {
+        timeoutSeconds = parseDuration(options.timeout);
+        if (!timeoutSeconds) throw new UsageError(`--timeout must be a duration such as 30s or 5m, got "${options.timeout}"`);
+      }
+      process.exitCode = await execCommand(gatewayFrom(globals()), {
+        connection,
+        command,
+        json: options.json ?? false,
+        timeoutSeconds,
+        stdin: process.stdin,
+        stdinIsTty: Boolean(process.stdin.isTTY),
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    });
+
+  program
+    .command('connect')
+    .description('open an interactive session on a connection')
+    .argument('<connection>', 'connection name')
+    .action(async (connection: string) => {
+      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('sessions')
+    .description('list live sessions you may see')
+    .option('--json', 'print JSON')
+    .option('--all', 'include ended sessions')
+    .action(async (options: { json?: boolean; all?: boolean }) => {
+      const rows = await gatewayFrom(globals()).request<{ id: string; user: string; actor: string | null; connection: string; state: string; started_at: string }[]>(
+        'GET',
+        `/v1/sessions${options.all ? '?all=true' : ''}`,
+      );
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('no sessions\n');
+        return;
+      }
+      for (const row of rows) {
+        const who = row.actor ? `${row.user} via agent ${row.actor}` : row.user;
+        process.stdout.write(`${row.id}  ${row.state.padEnd(11)} ${row.started_at}  ${who}@${row.connection}\n`);
+      }
+    });
+
+  program
+    .command('whoami')
+    .description('print who the gateway thinks you are')
+    .action(async () => {
+      const me = await gatewayFrom(globals()).whoami();
+      const expires = me.expiresAt ? new Date(me.expiresAt * 1000).toISOString() : 'never';
+      process.stdout.write(`user: ${me.user}${me.actor ? ` (via agent ${me.actor})` : ''}\ngroups: ${me.groups.join(', ') || '(none)'}\nexpires: ${expires}\n`);
+    });
+
+  return program;
+}
+
+export function main(argv = process.argv): Promise<void> {
+  return runProgram(buildShellProgram(), argv);
+}
