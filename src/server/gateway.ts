@@ -49,7 +49,7 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
   store!: Store;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;

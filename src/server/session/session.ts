@@ -43,6 +43,17 @@ export interface CommandDecision {
   approvalId?: string;
 }
 
+/**
+ * Sits between a terminal session's keystrokes and its program (shell-mode command gate). It
+ * forwards input when it decides to; a gate may hold an Enter until policy has answered.
+ */
+export interface InputGate {
+  input(data: Buffer, forward: (data: Buffer) => void): void;
+  /** Output as the client sees it (after the filter), for a screen model of the command line. */
+  observeOutput?(chunk: Buffer): void;
+  dispose?(): void;
+}
+
 export interface SessionServices {
   store: Store;
   recordingsDir: string;
@@ -50,6 +61,7 @@ export interface SessionServices {
   /** Decides a run's command; may wait (approvals) and may send held/approved events. */
   authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand }) => Promise<CommandDecision>;
   createOutputFilter?: (session: Session) => OutputFilter;
+  createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
 }
 
@@ -83,6 +95,7 @@ export class Session extends EventEmitter {
   #context?: SessionContext;
   #recorder?: AsciicastWriter;
   #filter?: OutputFilter;
+  #gate?: InputGate;
   /** The interactive program (shell mode) or the current run's program. */
   #program?: Program;
   #run?: ActiveRun;
@@ -159,6 +172,7 @@ export class Session extends EventEmitter {
       await driver.prepare(this.#context);
       if (this.mode === 'shell') {
         const program = new PtyProgram(driver.shellSpec(this.#context), { cols: this.#cols, rows: this.#rows });
+        this.#gate = this.#services.createInputGate?.(this);
         this.#attachProgram(program, (exit) => void this.end({ exitCode: exit.exitCode, reason: exit.signal ? `killed by ${exit.signal}` : undefined }));
       }
     } catch (error) {
@@ -190,6 +204,7 @@ export class Session extends EventEmitter {
     if (visible.length === 0) return;
     this.#recorder?.output(visible);
     this.#sink.sendData(stream, visible);
+    this.#gate?.observeOutput?.(visible);
     this.emit('output', stream, visible);
     this.#applyPressure();
   }
@@ -270,7 +285,10 @@ export class Session extends EventEmitter {
 
   input(data: Buffer): void {
     if (this.#ended) return;
-    this.#program?.write(data);
+    const program = this.#program;
+    if (!program) return;
+    if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
+    else program.write(data);
   }
 
   resize(cols: number, rows: number): void {
@@ -372,6 +390,7 @@ export class Session extends EventEmitter {
       } catch {
         /* the store is closing with the gateway; the row is marked interrupted at next start */
       }
+      this.#gate?.dispose?.();
       if (this.#context) this.#services.driver.cleanup(this.#context);
       this.#home?.remove();
       this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}) });
