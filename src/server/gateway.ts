@@ -3,6 +3,7 @@
  * authenticates every request before anything else happens, hosts sessions, and on stop tells
  * every session, closes recordings and rows, then the store.
  */
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,11 +20,22 @@ import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSignin
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
+import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { Session, type SessionServices } from './session/session.js';
 import { Store } from './store/store.js';
 import { WebSocketSink } from './ws-sink.js';
+
+export interface SocketContext {
+  identity: Identity;
+  ws: WebSocket;
+  send(message: ServerMessage | Record<string, unknown>): void;
+  /** Runs when the socket closes (unsubscribe, stop watching). */
+  onClose(listener: () => void): void;
+}
+
+export type SocketHandler = (context: SocketContext, message: ClientMessage) => void | Promise<void>;
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -50,6 +62,18 @@ export class Gateway {
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
   sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
+  /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
+  apiAuthorizer?: ApiAuthorizer;
+  /**
+   * Gateway-wide events for live views (hoop-tui, approvers): 'session.start' (session),
+   * 'session.end' (session), 'approval' (approval object). Listeners must not throw.
+   */
+  readonly events = new EventEmitter();
+  /**
+   * Handlers for WebSocket messages that are not about the socket's own session (subscribe,
+   * watch, …), keyed by message type. They get the socket's identity and a way to send.
+   */
+  readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;
@@ -196,6 +220,13 @@ export class Gateway {
       send({ type: 'error', code, message, fatal });
       if (fatal) ws.close(closeCode, message.slice(0, 120));
     };
+    const closeListeners: (() => void)[] = [];
+    const socketContext: SocketContext = {
+      identity,
+      ws,
+      send: (message) => sink.sendControl(message as ServerMessage),
+      onClose: (listener) => closeListeners.push(listener),
+    };
     send({ type: 'hello', protocol: PROTOCOL_VERSION, user: identity.user, groups: identity.groups, ...(identity.actor ? { actor: identity.actor } : {}) });
 
     const open = async (message: Extract<ClientMessage, { type: 'open' }>): Promise<void> => {
@@ -220,10 +251,12 @@ export class Gateway {
       this.sessions.set(created.id, created);
       created.once('end', (outcome: { reason?: string }) => {
         this.sessions.delete(created.id);
+        this.events.emit('session.end', created);
         this.logger.log('info', 'session.end', { session: created.id, reason: outcome.reason });
         if (ws.readyState === ws.OPEN) ws.close(CloseCodes.NORMAL, 'session ended');
       });
       await created.start();
+      this.events.emit('session.start', created);
       send({ type: 'session', id: created.id, connection: connection.name, mode: created.mode, connectionType: connection.type });
       this.logger.log('info', 'session.start', { session: created.id, user: identity.user, actor: identity.actor, connection: connection.name, mode: created.mode });
     };
@@ -244,6 +277,11 @@ export class Gateway {
       if (!parsed.ok) return fail('BAD_MESSAGE', parsed.problem);
       const message = parsed.message;
       if (message.type === 'ping') return send({ type: 'pong', ...(message.id ? { id: message.id } : {}) });
+      const extension = this.socketHandlers.get(message.type);
+      if (extension) {
+        Promise.resolve(extension(socketContext, message)).catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
+        return;
+      }
       if (message.type === 'open') {
         if (session || opening) return fail('SESSION_STATE', 'this connection already has a session');
         opening = true;
@@ -262,6 +300,7 @@ export class Gateway {
       }
     });
     ws.on('close', () => {
+      for (const listener of closeListeners) listener();
       void session?.end({ exitCode: null, reason: 'client disconnected' });
     });
     ws.on('error', (error) => {
