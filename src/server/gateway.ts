@@ -65,8 +65,12 @@ export class Gateway {
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
-   * Gateway-wide events for live views (hoop-tui, approvers): 'session.start' (session),
-   * 'session.end' (session), 'approval' (approval object). Listeners must not throw.
+   * Gateway-wide events, the one-way feed for audit and live views. Listeners must not throw.
+   *  - 'session.start' (session), 'session.end' (session, outcome)
+   *  - 'command' (session, CommandEvent): every command received, decided, finished
+   *  - 'approval' (approval): created or changed (policy/approvals module)
+   *  - 'api.request' (ApiRequestFacts & {status, durationMs}) (kube proxy)
+   *  - 'session.terminated' (session, {by, reason}) (hoop-tui's terminate)
    */
   readonly events = new EventEmitter();
   /**
@@ -249,9 +253,10 @@ export class Gateway {
       );
       session = created;
       this.sessions.set(created.id, created);
+      created.on('command', (event) => this.events.emit('command', created, event));
       created.once('end', (outcome: { reason?: string }) => {
         this.sessions.delete(created.id);
-        this.events.emit('session.end', created);
+        this.events.emit('session.end', created, outcome);
         this.logger.log('info', 'session.end', { session: created.id, reason: outcome.reason });
         if (ws.readyState === ws.OPEN) ws.close(CloseCodes.NORMAL, 'session ended');
       });

@@ -81,6 +81,23 @@ interface ActiveRun {
 
 export type SessionEndState = 'ended' | 'failed';
 
+/**
+ * Emitted as 'command' on the session (and forwarded as 'command' on gateway.events with the
+ * session): received → decided → finished. Audit and live views build on these.
+ */
+export interface CommandEvent {
+  commandId: number;
+  runId?: string;
+  text: string;
+  phase: 'received' | 'decided' | 'finished';
+  decision?: 'allow' | 'deny' | 'review';
+  rule?: string;
+  reason?: string;
+  approver?: string;
+  approvalId?: string;
+  exitCode?: number;
+}
+
 export class Session extends EventEmitter {
   readonly id = randomUUID();
   readonly identity: Identity;
@@ -312,12 +329,14 @@ export class Session extends EventEmitter {
     const { driver, store, authorizeRun } = this.#services;
     const text = driver.describe(message.command);
     const commandId = store.insertCommand({ sessionId: this.id, text });
+    this.emit('command', { commandId, runId: message.id, text, phase: 'received' } satisfies CommandEvent);
     let spec;
     try {
       spec = driver.runSpec(this.#context, message.command);
     } catch (error) {
       const reason = describeError(error);
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
+      this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
       this.#recorder?.marker(`denied: ${text} (${reason})`);
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
@@ -330,6 +349,7 @@ export class Session extends EventEmitter {
       approver: decision.approver ?? null,
       approval_id: decision.approvalId ?? null,
     });
+    this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: decision.action, rule: decision.rule, reason: decision.reason, approver: decision.approver, approvalId: decision.approvalId } satisfies CommandEvent);
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
@@ -356,6 +376,7 @@ export class Session extends EventEmitter {
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
         store.finishCommand(commandId, exit.exitCode);
+        this.emit('command', { commandId, runId: message.id, text, phase: 'finished', exitCode: exit.exitCode } satisfies CommandEvent);
         this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) });
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
