@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
+import { maskingSchema } from '../server/masking/config-schema.js';
 
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
 const stringList = z.array(z.string().min(1)).min(1, 'must not be empty');
@@ -36,6 +37,8 @@ const commandConnectionSchema = z
     env: z.record(z.string()).default({}),
     kubernetes: name.optional(),
     cwd: z.string().min(1).optional(),
+    /** false turns output masking off for this connection (docs/masking.md). */
+    masking: z.boolean().optional(),
   })
   .strict();
 
@@ -46,6 +49,7 @@ const kubernetesConnectionSchema = z
     kubeconfig: z.string().min(1),
     context: z.string().min(1).optional(),
     env: z.record(z.string()).default({}),
+    masking: z.boolean().optional(),
   })
   .strict();
 
@@ -104,6 +108,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    masking: maskingSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -24,6 +24,8 @@ import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { Session, type SessionServices } from './session/session.js';
+import { installMasking } from './masking/install.js';
+import { SecretValueRegistry } from './masking/secret-values.js';
 import { Store } from './store/store.js';
 import { WebSocketSink } from './ws-sink.js';
 
@@ -61,7 +63,11 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'maskText'> = {};
+  /** Values that must never leave the gateway (connection credentials…): masked in all output. */
+  readonly secretValues = new SecretValueRegistry();
+  /** Hides secrets in a text (command lines, approval requests); identity until masking is installed. */
+  maskText: (text: string) => string = (text) => text;
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
@@ -127,6 +133,7 @@ export class Gateway {
       },
       ...this.extraIssuers,
     ]);
+    installMasking(this);
     this.#registerRoutes();
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });

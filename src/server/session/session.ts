@@ -32,6 +32,12 @@ export interface SessionSink {
 export interface OutputFilter {
   push(stream: 1 | 2, chunk: Buffer): Buffer;
   flush(stream: 1 | 2): Buffer;
+  /**
+   * Optional: a filter that holds back a possible partial secret releases it later (after its
+   * hold time) through `emit`; `fail` stops the session's output (fail closed).
+   */
+  setEmitter?(emit: (stream: 1 | 2, chunk: Buffer) => void, fail: (error: unknown) => void): void;
+  dispose?(): void;
 }
 
 /** The decision on one command, before it runs. Policy fills this in. */
@@ -60,7 +66,9 @@ export interface SessionServices {
   driver: ConnectionDriver;
   /** Decides a run's command; may wait (approvals) and may send held/approved events. */
   authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand }) => Promise<CommandDecision>;
-  createOutputFilter?: (session: Session) => OutputFilter;
+  createOutputFilter?: (session: Session) => OutputFilter | undefined;
+  /** Hides secrets in command text before it is stored or shown (masking). */
+  maskText?: (text: string) => string;
   createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
 }
@@ -119,6 +127,8 @@ export class Session extends EventEmitter {
   #runQueue: Promise<void> = Promise.resolve();
   #pausedForPressure = false;
   #ended = false;
+  /** Set when the output filter failed: nothing more of this session's output is shown. */
+  #outputStopped = false;
   #endPromise?: Promise<void>;
 
   constructor(options: SessionOptions, services: SessionServices, sink: SessionSink) {
@@ -185,6 +195,12 @@ export class Session extends EventEmitter {
       rows: this.#rows,
     });
     this.#filter = this.#services.createOutputFilter?.(this);
+    this.#filter?.setEmitter?.(
+      (stream, chunk) => {
+        if (!this.#ended) this.#deliver(stream, chunk);
+      },
+      (error) => this.#failClosed(error),
+    );
     try {
       await driver.prepare(this.#context);
       if (this.mode === 'shell') {
@@ -210,6 +226,7 @@ export class Session extends EventEmitter {
   }
 
   #emitOutput(stream: 1 | 2, chunk: Buffer): void {
+    if (this.#outputStopped) return;
     let visible: Buffer;
     try {
       visible = this.#filter ? this.#filter.push(stream, chunk) : chunk;
@@ -218,6 +235,10 @@ export class Session extends EventEmitter {
       this.#failClosed(error);
       return;
     }
+    this.#deliver(stream, visible);
+  }
+
+  #deliver(stream: 1 | 2, visible: Buffer): void {
     if (visible.length === 0) return;
     this.#recorder?.output(visible);
     this.#sink.sendData(stream, visible);
@@ -227,8 +248,9 @@ export class Session extends EventEmitter {
   }
 
   #flushOutput(): void {
-    if (!this.#filter) return;
+    if (!this.#filter || this.#outputStopped) return;
     for (const stream of [1, 2] as const) {
+      if (this.#outputStopped) return;
       try {
         const rest = this.#filter.flush(stream);
         if (rest.length > 0) {
@@ -243,6 +265,8 @@ export class Session extends EventEmitter {
   }
 
   #failClosed(error: unknown): void {
+    if (this.#outputStopped) return;
+    this.#outputStopped = true;
     this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true });
     void this.end({ exitCode: null, reason: 'masker failure', state: 'failed' });
   }
@@ -327,7 +351,8 @@ export class Session extends EventEmitter {
   async #executeRun(message: Extract<ClientMessage, { type: 'run' }>): Promise<void> {
     if (this.#ended || !this.#context) return;
     const { driver, store, authorizeRun } = this.#services;
-    const text = driver.describe(message.command);
+    const described = driver.describe(message.command);
+    const text = this.#services.maskText ? this.#services.maskText(described) : described;
     const commandId = store.insertCommand({ sessionId: this.id, text });
     this.emit('command', { commandId, runId: message.id, text, phase: 'received' } satisfies CommandEvent);
     let spec;
@@ -391,7 +416,7 @@ export class Session extends EventEmitter {
 
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */
   mark(label: string): void {
-    this.#recorder?.marker(label);
+    this.#recorder?.marker(this.#services.maskText ? this.#services.maskText(label) : label);
   }
 
   /**
@@ -412,6 +437,7 @@ export class Session extends EventEmitter {
         /* the store is closing with the gateway; the row is marked interrupted at next start */
       }
       this.#gate?.dispose?.();
+      this.#filter?.dispose?.();
       if (this.#context) this.#services.driver.cleanup(this.#context);
       this.#home?.remove();
       this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}) });
