@@ -16,6 +16,8 @@ export class KeywordIndex {
   /** For each state: the entry ids that end there (own and via fail links), or undefined. */
   readonly #outputs: (number[] | undefined)[];
   readonly #lengths: number[];
+  /** 1 where a state has outputs: a typed array keeps the hot loop monomorphic. */
+  readonly #accepting: Uint8Array;
   /** Lower-cased proper prefixes of every entry, to see if a text ends in a partial keyword. */
   readonly #prefixes = new Set<string>();
   readonly maxLength: number;
@@ -64,6 +66,7 @@ export class KeywordIndex {
     }
     this.#delta = delta;
     this.#outputs = outputs;
+    this.#accepting = Uint8Array.from(outputs, (out) => (out ? 1 : 0));
   }
 
   scan(text: string, from = 0): KeywordHits {
@@ -71,13 +74,13 @@ export class KeywordIndex {
     const ids: number[] = [];
     if (this.size === 0) return { starts, ids };
     const delta = this.#delta;
-    const outputs = this.#outputs;
+    const accepting = this.#accepting;
+    const length = text.length;
     let state = 0;
-    for (let i = from; i < text.length; i++) {
+    for (let i = from; i < length; i++) {
       state = delta[(state << 8) | (text.charCodeAt(i) & 0xff)]!;
-      const out = outputs[state];
-      if (out !== undefined) {
-        for (const id of out) {
+      if (accepting[state] === 1) {
+        for (const id of this.#outputs[state]!) {
           starts.push(i - this.#lengths[id]! + 1);
           ids.push(id);
         }
@@ -89,8 +92,9 @@ export class KeywordIndex {
   /** Length of the longest suffix of text that is a proper prefix of some entry (0 if none). */
   partialSuffix(text: string): number {
     const longest = Math.min(this.maxLength - 1, text.length);
+    const lower = fold(text.slice(text.length - longest));
     for (let k = longest; k >= 1; k--) {
-      if (this.#prefixes.has(fold(text.slice(text.length - k)))) return k;
+      if (this.#prefixes.has(lower.slice(lower.length - k))) return k;
     }
     return 0;
   }

@@ -68,10 +68,16 @@ function endsMapping(line: string, indent: number): boolean {
   return keyIndent(line) < indent;
 }
 
-/** The kind of the mapping holding the data block, from the lines before it (most recent last). */
-export function kindBefore(linesBefore: string[], block: KubeBlock): string | undefined {
-  for (let i = linesBefore.length - 1, seen = 0; i >= 0 && seen < 400; i--, seen++) {
-    const line = linesBefore[i]!;
+/**
+ * The kind of the mapping holding the data block, from the lines of `text` before `end` (walked
+ * backwards, at most 400 lines).
+ */
+export function kindBefore(text: string, end: number, block: KubeBlock): string | undefined {
+  let lineEnd = end;
+  for (let seen = 0; lineEnd > 0 && seen < 400; seen++) {
+    const lineStart = text.lastIndexOf('\n', lineEnd - 2) + 1;
+    const line = text.slice(lineStart, lineEnd - 1);
+    lineEnd = lineStart;
     if (isBlank(line)) continue;
     if (/^---/.test(line)) return undefined;
     const indent = keyIndent(line);
@@ -92,12 +98,16 @@ export function endsBlock(line: string, block: KubeBlock): boolean {
 }
 
 /**
- * Looks past the block for the kind: 'incomplete' when the text ends first (hold), otherwise
- * the kind, or undefined when the mapping ended without one.
+ * Looks past the block (complete lines of `text` from `from`) for the kind: 'incomplete' when the
+ * text ends first (hold), otherwise the kind, or undefined when the mapping ended without one.
  */
-export function kindAfter(lines: string[], block: KubeBlock): string | undefined | 'incomplete' {
+export function kindAfter(text: string, from: number, block: KubeBlock): string | undefined | 'incomplete' {
   let inBlock = true;
-  for (const line of lines) {
+  for (let pos = from; ; ) {
+    const newline = text.indexOf('\n', pos);
+    if (newline === -1) return 'incomplete';
+    const line = text.slice(pos, newline);
+    pos = newline + 1;
     if (inBlock) {
       if (!endsBlock(line, block)) continue;
       inBlock = false;
@@ -114,7 +124,6 @@ export function kindAfter(lines: string[], block: KubeBlock): string | undefined
     if (indent > block.indent) continue;
     return undefined;
   }
-  return 'incomplete';
 }
 
 /** The [start, end) of the part of a block line to hide under the given mode, or undefined. */

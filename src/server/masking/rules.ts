@@ -23,6 +23,7 @@ export interface RuleSpec {
   begin?: string;
   end?: string;
   first?: string;
+  partial?: string;
   enabled?: boolean;
 }
 
@@ -37,6 +38,8 @@ export interface CompiledRule {
   begin?: RegExp;
   end?: RegExp;
   first?: RegExp;
+  /** Hides a secret cut off at the end of a stalled line (group 1). */
+  partial?: RegExp;
   keywords: string[];
   prefix: boolean;
 }
@@ -119,6 +122,7 @@ export function compileRule(spec: RuleSpec, index: number): CompiledRule {
     rule.first = regex(need('first'), spec.flags, where);
     rule.re = regex(need('pattern'), spec.flags, where);
   }
+  if (spec.partial) rule.partial = regex(spec.partial, spec.flags, where);
   if (type === 'kubernetes-secret' && rule.keywords.length === 0) rule.keywords = ['data'];
   return rule;
 }

@@ -18,7 +18,7 @@ import type { SecretValueForm, SecretValueRegistry } from './secret-values.js';
 
 export const MaskingDefaults = {
   /** Longest time a possible partial secret is held before it is released (masked as if final). */
-  holdMs: 25,
+  holdMs: 40,
   /** Most text held back at once (a Kubernetes Secret's data block waits here for its kind). */
   maxHoldBytes: 64 * 1024,
   /** Readable text of released lines kept to find a Secret's kind printed before its data. */
@@ -117,20 +117,23 @@ export class MaskingStream {
   push(chunk: Buffer): Buffer {
     const hadPending = this.#pending.length > 0;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
-    const out = this.#process(raw, false);
+    const out = this.#process(raw, undefined);
     if (!hadPending && out.length === raw.length && out === raw) return chunk;
     return Buffer.from(out, 'latin1');
   }
 
-  /** Releases everything held, hidden as if the stream ended here; line state carries on. */
+  /**
+   * Releases everything held (the hold time passed): hidden as if the stream ended here, and a
+   * secret that may be cut off at the end is hidden too; line state carries on.
+   */
   release(): Buffer {
     if (this.#pending.length === 0) return Buffer.alloc(0);
-    return Buffer.from(this.#process(this.#pending, true), 'latin1');
+    return Buffer.from(this.#process(this.#pending, 'timer'), 'latin1');
   }
 
   /** End of the program's output: release and forget all state. */
   flush(): Buffer {
-    const out = this.release();
+    const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
     this.#lineContext = '';
     this.#open = null;
     this.#state = null;
@@ -138,14 +141,16 @@ export class MaskingStream {
     return out;
   }
 
-  #process(raw: string, final: boolean): string {
+  /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined): string {
     this.#pending = '';
+    const final = finalKind !== undefined;
     const { clean, map, rawLimit } = stripEscapes(raw, final);
     const base = this.#lineContext.length;
     const text = base > 0 ? this.#lineContext + clean : clean;
-    const detection = this.#detect(text, base, final);
+    const detection = this.#detect(text, base, finalKind);
     if (!final && text.length - detection.commit > this.#maxHold) {
-      return this.#process(raw, true);
+      return this.#process(raw, 'timer');
     }
     const { spans, commit } = detection;
     const rawOf = map ? (t: number): number => map[t - base]! : (t: number): number => t - base;
@@ -160,22 +165,47 @@ export class MaskingStream {
       const rs = rawOf(from);
       if (rs > rawPos) out += raw.slice(rawPos, rs);
       let placeholder = !(span.start < base && this.#open?.label === span.label);
+      lastSpan = span.end >= commit && span.start < commit ? span : lastSpan;
+      if (!map) {
+        // No escapes: whole line segments at a time (the common case, and much faster).
+        for (let t = from; t < to; ) {
+          const newline = text.indexOf('\n', t);
+          const segmentEnd = newline === -1 || newline >= to ? to : newline;
+          let returns = '';
+          for (let k = t; k < segmentEnd; k++) if (text.charCodeAt(k) === 13) returns += '\r';
+          if (segmentEnd - t > returns.length && placeholder) {
+            out += `[masked:${span.label}]`;
+            placeholder = false;
+          }
+          out += returns;
+          if (segmentEnd < to) {
+            out += '\n';
+            placeholder = true;
+            t = segmentEnd + 1;
+          } else t = segmentEnd;
+        }
+        rawPos = to - base;
+        continue;
+      }
       let r = rs;
+      let returns = '';
       for (let t = from; t < to; t++) {
         const rt = rawOf(t);
         if (rt > r) out += raw.slice(r, rt); // escape sequences inside the secret keep the colours right
         const c = text.charCodeAt(t);
-        if (c === 10 || c === 13) {
-          out += text[t];
-          if (c === 10) placeholder = true;
-        } else if (placeholder) {
+        if (c === 10) {
+          out += returns + '\n';
+          returns = '';
+          placeholder = true;
+        } else if (c === 13) returns += '\r';
+        else if (placeholder) {
           out += `[masked:${span.label}]`;
           placeholder = false;
         }
         r = rt + 1;
       }
+      out += returns;
       rawPos = r;
-      lastSpan = span.end >= commit && span.start < commit ? span : lastSpan;
     }
     if (rawEnd > rawPos) out += raw.slice(rawPos, rawEnd);
     this.#pending = raw.slice(rawEnd);
@@ -202,7 +232,8 @@ export class MaskingStream {
     return out;
   }
 
-  #detect(text: string, base: number, final: boolean): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined): Detection {
+    const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
@@ -265,7 +296,7 @@ export class MaskingStream {
         if (endMatch) {
           spans.push({ start: pos, end: pos + endMatch.index + endMatch[0].length, label: state.rule.label });
           state = null;
-        } else if (contentEnd > pos) spans.push({ start: pos, end: contentEnd, label: state.rule.label });
+        } else if (contentEnd > pos) spans.push({ start: pos, end: lineEnd, label: state.rule.label });
       } else if (state?.kind === 'pair') {
         if (!complete && !final) {
           hold(pos);
@@ -304,7 +335,7 @@ export class MaskingStream {
             rule.end!.lastIndex = 0;
             if (endMatch) spans.push({ start: pos + begin.index, end: pos + after + endMatch.index + endMatch[0].length, label: rule.label });
             else {
-              spans.push({ start: pos + begin.index, end: contentEnd, label: rule.label });
+              spans.push({ start: pos + begin.index, end: lineEnd, label: rule.label });
               if (complete) state = { kind: 'block', rule };
             }
           } else if (rule.type === 'pair') {
@@ -319,10 +350,9 @@ export class MaskingStream {
             let mode: KubeMaskMode;
             if (trigger.stringData) mode = 'all';
             else {
-              const before = ((pos < 8192 ? this.#history : '') + text.slice(Math.max(0, pos - 8192), pos)).split('\n');
-              before.pop();
-              let kind: string | undefined | 'incomplete' = kindBefore(before, trigger.block);
-              if (kind === undefined) kind = kindAfter(text.slice(newline + 1).split('\n').slice(0, -1), trigger.block);
+              let kind: string | undefined | 'incomplete' =
+                pos < 8192 ? kindBefore(this.#history + text.slice(0, pos), this.#history.length + pos, trigger.block) : kindBefore(text, pos, trigger.block);
+              if (kind === undefined) kind = kindAfter(text, newline + 1, trigger.block);
               if (kind === 'incomplete' && !final) {
                 hold(pos);
                 pos = n;
@@ -343,7 +373,7 @@ export class MaskingStream {
     const tailStart = text.lastIndexOf('\n') + 1;
     if (tailStart < n) {
       if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold);
-      else this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
+      else if (finalKind === 'timer') this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
     }
     if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
     const merged: Span[] = [];
@@ -422,6 +452,22 @@ export class MaskingStream {
     let tokenStart = n;
     while (tokenStart > tailStart && isTokenChar(text.charCodeAt(tokenStart - 1))) tokenStart--;
     const compiled = this.#catalog.rules;
+    // A secret cut off after its keyword (scheme://user:pa…, Bearer ab…): the rule's partial pattern.
+    const tried = new Set<number>();
+    for (let h = 0; h < hits.ids.length; h++) {
+      const id = hits.ids[h]!;
+      if (hits.starts[h]! < tailStart || id >= keywordCount) continue;
+      for (const r of compiled.keywordRules[id]!) {
+        const rule = compiled.rules[r]!;
+        if (!rule.partial || tried.has(r)) continue;
+        tried.add(r);
+        rule.partial.lastIndex = 0;
+        const m = rule.partial.exec(text.slice(tailStart));
+        rule.partial.lastIndex = 0;
+        const range = m?.indices?.slice(1).find((found) => found !== undefined);
+        if (range && range[1] > range[0]) spans.push({ start: tailStart + range[0], end: n, label: rule.label, token: true });
+      }
+    }
     for (let h = 0; h < hits.ids.length; h++) {
       const id = hits.ids[h]!;
       const start = hits.starts[h]!;
@@ -504,7 +550,6 @@ export class StreamMasker implements OutputFilter {
 /** Masks a complete text (command lines, markers, approval requests). */
 export function maskText(catalog: MaskingCatalog, text: string): string {
   const stream = new MaskingStream(catalog);
-  const bytes = Buffer.from(text, 'utf8');
-  const out = Buffer.concat([stream.push(bytes), stream.flush()]);
+  const out = Buffer.concat([stream.push(Buffer.from(text, 'utf8')), stream.flush()]);
   return out.toString('utf8');
 }
