@@ -144,7 +144,8 @@ describe('StreamMasker on the secret corpus', () => {
     const leaks: string[] = [];
     for (const plain of corpus) {
       let text = `日本語のテキスト → ✓\n${plain.text}🙂 é\n`;
-      for (const secret of plain.secrets) text = text.split(secret).join(`${secret}🙂✓`);
+      // right after each secret that ends a token (inside a JWT it would change what the token is)
+      for (const secret of plain.secrets) text = text.split(secret).reduce((joined, part) => (/^[\s"'@,;|]/.test(part) ? `${joined}${secret}🙂✓${part}` : `${joined}${secret}${part}`));
       const sample = { ...plain, text };
       const bytes = Buffer.from(text);
       const whole = maskWhole(bytes);

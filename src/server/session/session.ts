@@ -267,7 +267,7 @@ export class Session extends EventEmitter {
   #failClosed(error: unknown): void {
     if (this.#outputStopped) return;
     this.#outputStopped = true;
-    this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true });
+    this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true, ...(this.#run ? { id: this.#run.id } : {}) });
     void this.end({ exitCode: null, reason: 'masker failure', state: 'failed' });
   }
 
