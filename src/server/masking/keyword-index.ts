@@ -12,12 +12,15 @@ export interface KeywordHits {
 }
 
 export class KeywordIndex {
-  readonly #delta: Int32Array;
   /** For each state: the entry ids that end there (own and via fail links), or undefined. */
   readonly #outputs: (number[] | undefined)[];
   readonly #lengths: number[];
-  /** 1 where a state has outputs: a typed array keeps the hot loop monomorphic. */
-  readonly #accepting: Uint8Array;
+  /** Where a hit starts relative to its end: a leading newline is context, not part of the hit. */
+  readonly #startOffsets: Int32Array;
+  /** Scans start as if just after a newline: the text handed in always starts at a line start. */
+  readonly #lineStartState: number;
+  /** delta with accepting targets stored as -(state + 1). */
+  readonly #signedDelta: Int32Array;
   /** Lower-cased proper prefixes of every entry, to see if a text ends in a partial keyword. */
   readonly #prefixes = new Set<string>();
   readonly maxLength: number;
@@ -31,7 +34,9 @@ export class KeywordIndex {
     const own: number[][] = [[]];
     entries.forEach((entry, id) => {
       const lower = fold(entry);
-      for (let k = 1; k < lower.length; k++) this.#prefixes.add(lower.slice(0, k));
+      // A keyword that starts with a space or newline marks a line's structure (" data:"); holding
+      // every trailing space for it would delay ordinary echo, and it only matters on whole lines.
+      if (!/^\s/.test(lower)) for (let k = 1; k < lower.length; k++) this.#prefixes.add(lower.slice(0, k));
       let state = 0;
       for (let i = 0; i < lower.length; i++) {
         const c = lower.charCodeAt(i) & 0xff;
@@ -64,29 +69,57 @@ export class KeywordIndex {
         } else delta[state * 256 + b] = state === 0 ? 0 : delta[failure[state]! * 256 + b]!;
       }
     }
-    this.#delta = delta;
     this.#outputs = outputs;
-    this.#accepting = Uint8Array.from(outputs, (out) => (out ? 1 : 0));
+    this.#startOffsets = Int32Array.from(entries, (entry) => -entry.length + 1 + (entry.startsWith('\n') ? 1 : 0));
+    this.#lineStartState = delta[10]!;
+    this.#signedDelta = delta.map((next) => (outputs[next] ? -next - 1 : next));
   }
 
-  scan(text: string, from = 0): KeywordHits {
-    const starts: number[] = [];
-    const ids: number[] = [];
-    if (this.size === 0) return { starts, ids };
-    const delta = this.#delta;
-    const accepting = this.#accepting;
-    const length = text.length;
-    let state = 0;
-    for (let i = from; i < length; i++) {
-      state = delta[(state << 8) | (text.charCodeAt(i) & 0xff)]!;
-      if (accepting[state] === 1) {
-        for (const id of this.#outputs[state]!) {
-          starts.push(i - this.#lengths[id]! + 1);
-          ids.push(id);
+  /** Hits in a text that starts at a line start. */
+  scan(text: string): KeywordHits {
+    return this.scanParts([text]);
+  }
+
+  /**
+   * Hits in the concatenation of `parts` (strings of latin1 chars, or bytes: scanning bytes is
+   * faster and spares decoding), positions counted across the parts.
+   */
+  scanParts(parts: readonly (string | Uint8Array)[]): KeywordHits {
+    const hits: KeywordHits = { starts: [], ids: [] };
+    if (this.size === 0) return hits;
+    // Accepting states are stored negated in the transition table: one load and one test per byte.
+    const delta = this.#signedDelta;
+    let state = this.#lineStartState;
+    let offset = 0;
+    for (const part of parts) {
+      const length = part.length;
+      if (typeof part === 'string') {
+        for (let i = 0; i < length; i++) {
+          const next = delta[(state << 8) | part.charCodeAt(i)]!;
+          if (next < 0) {
+            state = -next - 1;
+            this.#record(hits, state, offset + i);
+          } else state = next;
+        }
+      } else {
+        for (let i = 0; i < length; i++) {
+          const next = delta[(state << 8) | part[i]!]!;
+          if (next < 0) {
+            state = -next - 1;
+            this.#record(hits, state, offset + i);
+          } else state = next;
         }
       }
+      offset += length;
     }
-    return { starts, ids };
+    return hits;
+  }
+
+  #record(hits: KeywordHits, state: number, end: number): void {
+    for (const id of this.#outputs[state]!) {
+      hits.starts.push(end + this.#startOffsets[id]!);
+      hits.ids.push(id);
+    }
   }
 
   /** Length of the longest suffix of text that is a proper prefix of some entry (0 if none). */

@@ -123,7 +123,7 @@ export function compileRule(spec: RuleSpec, index: number): CompiledRule {
     rule.re = regex(need('pattern'), spec.flags, where);
   }
   if (spec.partial) rule.partial = regex(spec.partial, spec.flags, where);
-  if (type === 'kubernetes-secret' && rule.keywords.length === 0) rule.keywords = ['data'];
+  if (type === 'kubernetes-secret' && rule.keywords.length === 0) rule.keywords = [' data:', '\ndata:', '"data"', ' stringdata:', '\nstringdata:', '"stringdata"'];
   return rule;
 }
 

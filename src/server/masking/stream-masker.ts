@@ -117,7 +117,7 @@ export class MaskingStream {
   push(chunk: Buffer): Buffer {
     const hadPending = this.#pending.length > 0;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
-    const out = this.#process(raw, undefined);
+    const out = this.#process(raw, undefined, chunk);
     if (!hadPending && out.length === raw.length && out === raw) return chunk;
     return Buffer.from(out, 'latin1');
   }
@@ -142,14 +142,18 @@ export class MaskingStream {
   }
 
   /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
-  #process(raw: string, finalKind: 'timer' | 'end' | undefined): string {
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer): string {
+    const pending = this.#pending;
     this.#pending = '';
     const final = finalKind !== undefined;
     const { clean, map, rawLimit } = stripEscapes(raw, final);
     const base = this.#lineContext.length;
     const text = base > 0 ? this.#lineContext + clean : clean;
-    const detection = this.#detect(text, base, finalKind);
+    // Scan the bytes themselves when nothing was stripped (faster than the string).
+    const parts = !map && chunk && rawLimit === raw.length ? [this.#lineContext, pending, chunk] : [text];
+    const detection = this.#detect(text, base, finalKind, parts);
     if (!final && text.length - detection.commit > this.#maxHold) {
+      this.#pending = pending;
       return this.#process(raw, 'timer');
     }
     const { spans, commit } = detection;
@@ -232,12 +236,12 @@ export class MaskingStream {
     return out;
   }
 
-  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[]): Detection {
     const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
-    const hits = index.scan(text);
+    const hits = index.scanParts(parts);
     const spans: Span[] = [];
     const n = text.length;
     let commit = n;
@@ -268,6 +272,7 @@ export class MaskingStream {
     let pos = 0;
     const unkeyed = compiled.unkeyed;
     const lineRules: number[] = [];
+    const marked = new Uint8Array(compiled.rules.length);
     while (pos < n) {
       if (state === null && unkeyed.length === 0) {
         while (h < hits.ids.length && hits.ids[h]! >= keywordCount) h++;
@@ -280,11 +285,19 @@ export class MaskingStream {
       const lineEnd = complete ? newline : n;
       let contentEnd = lineEnd;
       while (contentEnd > pos && text.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+      for (const r of lineRules) marked[r] = 0;
       lineRules.length = 0;
       for (const r of unkeyed) lineRules.push(r);
       while (h < hits.ids.length && hits.starts[h]! < lineEnd) {
         const id = hits.ids[h]!;
-        if (id < keywordCount && hits.starts[h]! >= pos) for (const r of compiled.keywordRules[id]!) if (!lineRules.includes(r)) lineRules.push(r);
+        if (id < keywordCount && hits.starts[h]! >= pos) {
+          for (const r of compiled.keywordRules[id]!) {
+            if (marked[r] === 0) {
+              marked[r] = 1;
+              lineRules.push(r);
+            }
+          }
+        }
         h++;
       }
       const line = text.slice(pos, contentEnd);
@@ -321,7 +334,7 @@ export class MaskingStream {
         }
       }
       if (runRules && lineRules.length > 0) {
-        lineRules.sort((a, b) => a - b);
+        if (lineRules.length > 1) lineRules.sort((a, b) => a - b);
         for (const r of lineRules) {
           const rule = compiled.rules[r]!;
           if (rule.type === 'regex') {
