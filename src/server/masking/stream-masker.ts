@@ -103,7 +103,9 @@ export class MaskingStream {
   #lineContext = '';
   #open: { label: string; token: boolean } | null = null;
   #state: LineState | null = null;
-  #history = '';
+  /** Recent released lines, newest last (joined only when a Secret's kind is looked up). */
+  #history: string[] = [];
+  #historyLength = 0;
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#catalog = catalog;
@@ -137,7 +139,8 @@ export class MaskingStream {
     this.#lineContext = '';
     this.#open = null;
     this.#state = null;
-    this.#history = '';
+    this.#history = [];
+    this.#historyLength = 0;
     return out;
   }
 
@@ -217,7 +220,7 @@ export class MaskingStream {
     if (commit > base) {
       const lastNewline = text.lastIndexOf('\n', commit - 1);
       if (lastNewline >= 0) {
-        this.#history = (this.#history + text.slice(0, lastNewline + 1)).slice(-MaskingDefaults.historyChars);
+        this.#remember(text.slice(Math.max(0, lastNewline + 1 - MaskingDefaults.historyChars), lastNewline + 1));
         this.#lineContext = text.slice(lastNewline + 1, commit);
       } else this.#lineContext = text.slice(0, commit);
       this.#open = lastSpan && lastSpan.end >= commit ? { label: lastSpan.label, token: lastSpan.token === true } : null;
@@ -364,7 +367,7 @@ export class MaskingStream {
             if (trigger.stringData) mode = 'all';
             else {
               let kind: string | undefined | 'incomplete' =
-                pos < 8192 ? kindBefore(this.#history + text.slice(0, pos), this.#history.length + pos, trigger.block) : kindBefore(text, pos, trigger.block);
+                pos < 8192 ? kindBefore(this.#history.join('') + text.slice(0, pos), this.#historyLength + pos, trigger.block) : kindBefore(text, pos, trigger.block);
               if (kind === undefined) kind = kindAfter(text, newline + 1, trigger.block);
               if (kind === 'incomplete' && !final) {
                 hold(pos);
@@ -399,6 +402,14 @@ export class MaskingStream {
       } else merged.push({ ...span });
     }
     return { spans: merged, commit, checkpoints };
+  }
+
+  #remember(lines: string): void {
+    this.#history.push(lines);
+    this.#historyLength += lines.length;
+    while (this.#history.length > 1 && this.#historyLength - this.#history[0]!.length >= MaskingDefaults.historyChars) {
+      this.#historyLength -= this.#history.shift()!.length;
+    }
   }
 
   #regexSpans(rule: CompiledRule, line: string, offset: number): Span[] {
