@@ -51,6 +51,13 @@ describe('corpus', () => {
     expect(new Set(corpus.map((sample) => sample.form)).size).toBeGreaterThanOrEqual(12);
     for (const sample of corpus) expect(sample.secrets.length, sample.name).toBeGreaterThan(0);
   });
+
+  it('the leak check catches every sample when nothing is masked (so the tests below can fail)', () => {
+    const missed = corpus.filter((sample) => findLeak(sample, sample.text) === undefined).map((sample) => sample.name);
+    expect(missed).toEqual([]);
+    const coloured = corpus.filter((sample) => findLeak(sample, colourise(sample).text) === undefined).map((sample) => sample.name);
+    expect(coloured).toEqual([]);
+  });
 });
 
 describe('StreamMasker on the secret corpus', () => {
