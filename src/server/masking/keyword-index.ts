@@ -88,31 +88,40 @@ export class KeywordIndex {
     const hits: KeywordHits = { starts: [], ids: [] };
     if (this.size === 0) return hits;
     // Accepting states are stored negated in the transition table: one load and one test per byte.
-    const delta = this.#signedDelta;
     let state = this.#lineStartState;
     let offset = 0;
     for (const part of parts) {
-      const length = part.length;
-      if (typeof part === 'string') {
-        for (let i = 0; i < length; i++) {
-          const next = delta[(state << 8) | part.charCodeAt(i)]!;
-          if (next < 0) {
-            state = -next - 1;
-            this.#record(hits, state, offset + i);
-          } else state = next;
-        }
-      } else {
-        for (let i = 0; i < length; i++) {
-          const next = delta[(state << 8) | part[i]!]!;
-          if (next < 0) {
-            state = -next - 1;
-            this.#record(hits, state, offset + i);
-          } else state = next;
-        }
-      }
-      offset += length;
+      state = typeof part === 'string' ? this.#scanString(part, state, offset, hits) : this.#scanBytes(part, state, offset, hits);
+      offset += part.length;
     }
     return hits;
+  }
+
+  // Two monomorphic loops (a string and a byte array never share one): each stays optimised.
+  #scanString(text: string, state: number, offset: number, hits: KeywordHits): number {
+    const delta = this.#signedDelta;
+    const length = text.length;
+    for (let i = 0; i < length; i++) {
+      const next = delta[(state << 8) | text.charCodeAt(i)]!;
+      if (next < 0) {
+        state = -next - 1;
+        this.#record(hits, state, offset + i);
+      } else state = next;
+    }
+    return state;
+  }
+
+  #scanBytes(bytes: Uint8Array, state: number, offset: number, hits: KeywordHits): number {
+    const delta = this.#signedDelta;
+    const length = bytes.length;
+    for (let i = 0; i < length; i++) {
+      const next = delta[(state << 8) | bytes[i]!]!;
+      if (next < 0) {
+        state = -next - 1;
+        this.#record(hits, state, offset + i);
+      } else state = next;
+    }
+    return state;
   }
 
   #record(hits: KeywordHits, state: number, end: number): void {
