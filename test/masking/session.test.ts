@@ -14,12 +14,14 @@ import { corpus, findLeak, type SecretSample } from './corpus.js';
 
 const KNOWN_VALUE = 'kv9Q2xL7pT4mW8rZ';
 const REGISTERED_VALUE = 'rg5H8kN2vB7cX1qY';
+const TYPED_SECRET = 'Ty9pEdS3cr3tV4lu3';
 const JWT_HEAD = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkw';
 const JWT_TAIL = 'IiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const extra: SecretSample[] = [
   { name: 'config/masking.values', form: 'value', text: '', secrets: [KNOWN_VALUE, Buffer.from(KNOWN_VALUE).toString('base64')] },
   { name: 'registry/secretValues', form: 'value', text: '', secrets: [REGISTERED_VALUE] },
   { name: 'jwt/split-printf', form: 'jwt', text: '', secrets: [JWT_TAIL.slice(0, 20), JWT_TAIL.slice(30)] },
+  { name: 'typed/by-hand', form: 'typed', text: '', secrets: [TYPED_SECRET.slice(2)] },
 ];
 const everything = [...corpus, ...extra];
 
@@ -106,11 +108,24 @@ describe('masking through a real session', () => {
     const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
     const before = new Set(readdirSync(path.join(test.dataDir, 'recordings')));
     await waitFor(() => test.gateway.sessions.size === 1, 'the session to open');
+    // Type only once the remote prompt is there: before hoop-shell puts the local terminal in raw
+    // mode, the local pty itself would echo the keystrokes (that echo never passes the gateway).
+    await waitFor(() => /[#$] $/.test(screen), 'the prompt');
     term.write(`export DB_PASSWORD=${KNOWN_VALUE}x; env | grep DB_PASSWORD; cat ${corpusFile}; echo done-$((6*7))\r`);
     await waitFor(() => screen.includes('done-42'), 'cat to finish');
     // The JWT comes from a file so the typed command does not contain it; two writes 300 ms apart.
     term.write(`head -c ${JWT_HEAD.length} ${jwtFile}; sleep 0.3; tail -c +${JWT_HEAD.length + 1} ${jwtFile}; echo jwt-$((6*7))\r`);
     await waitFor(() => screen.includes('jwt-42'), 'the split JWT');
+    // A secret typed by hand, one key every 60 ms (longer than the hold time): the echo is
+    // released by the timer key by key and still shows one placeholder.
+    term.write('export API_TOKEN=');
+    for (const key of TYPED_SECRET) {
+      term.write(key);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    term.write('; echo typed-$((6*7))\r');
+    await waitFor(() => screen.includes('typed-42'), 'the typed secret');
+    expect(screen).toContain('API_TOKEN=[masked:secret-assignment]; echo typed');
     term.write('exit\r');
     expect(await exited).toBe(0);
     expect(screen).toContain('[masked:jwt]');
