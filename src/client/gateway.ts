@@ -41,8 +41,9 @@ function errorFromBody(status: number, text: string): ClientError {
 }
 
 function unreachable(url: string, error: unknown): ClientError {
-  const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
-  const why = code === 'ECONNREFUSED' ? 'connection refused (is hoop-gateway serve running?)' : code ?? (error as Error).message;
+  const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+  const code = (error as NodeJS.ErrnoException).code ?? cause?.code;
+  const why = code === 'ECONNREFUSED' ? 'connection refused (is hoop-gateway serve running?)' : code ?? cause?.message ?? (error as Error).message;
   return new ClientError('UNAVAILABLE', `cannot reach the gateway at ${url}: ${why}`);
 }
 

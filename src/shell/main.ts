@@ -78,6 +78,14 @@ export function buildShellProgram(): Command {
     });
 
   program
+    .command('mcp')
+    .description('serve the gateway to an AI agent as an MCP server on stdio (tools: list_connections, run_command, approval_status)')
+    .action(async () => {
+      const { runMcpServer } = await import('./mcp.js');
+      await runMcpServer(gatewayFrom(globals()));
+    });
+
+  program
     .command('whoami')
     .description('print who the gateway thinks you are')
     .action(async () => {
