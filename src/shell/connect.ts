@@ -65,6 +65,7 @@ function runRawTerminal(session: ClientSession, options: ConnectOptions, size: (
       stdin.pause();
       restore();
       const exit = session.exitMessage;
+      if (exit?.replay) stderr.write(`\r\nhoop-shell: replay: ${exit.replay}\n`);
       if (!exit) {
         stderr.write(`\r\nhoop-shell: ${session.lastError?.message ?? 'connection to the gateway lost'}\n`);
         return resolve(1);
