@@ -69,9 +69,11 @@ export function placeCommands<T extends { command: string }>(commands: T[], mark
   });
 }
 
+/** m:ss.t — tenths matter: commands of a short session are often under a second apart. */
 function clock(seconds: number): string {
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+  const tenths = Math.floor(seconds * 10);
+  const whole = Math.floor(tenths / 10);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}.${tenths % 10}`;
 }
 
 function badge(decision: string | null, approvers: string[]): string {
@@ -118,7 +120,7 @@ export function renderReplayPage(input: { facts: ReplayFacts; commands: ReplayCo
           .join('')}</ol>`;
   const data = JSON.stringify({ castUrl: input.castUrl, markers: input.markers.map((marker) => [marker.time, marker.label]) }).replace(/</g, '\\u003c');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
 <title>replay ${escapeHtml(facts.user)}@${escapeHtml(facts.connection)} · hoop-shell</title>
 <link rel="stylesheet" href="${ASSET_PATHS.playerCss}"><link rel="stylesheet" href="${ASSET_PATHS.pageCss}">
 </head><body>
@@ -152,7 +154,7 @@ export function renderProblemPage(status: number, message: string): string {
 export const PAGE_SCRIPT = `'use strict';
 (function () {
   var data = JSON.parse(document.getElementById('hoop-replay-data').textContent);
-  var player = AsciinemaPlayer.create(data.castUrl, document.getElementById('player'), { markers: data.markers, fit: 'width' });
+  var player = AsciinemaPlayer.create(data.castUrl, document.getElementById('player'), { markers: data.markers, fit: 'width', preload: true });
   window.hoopReplay = { player: player, markers: data.markers };
   document.querySelectorAll('a.seek').forEach(function (link) {
     link.addEventListener('click', function (event) {
