@@ -88,6 +88,9 @@ describe('recordings', () => {
   it('the exit message carries the replay link', async () => {
     const result = await runOne(await test.token('alice', ['dev']), 'true');
     expect(result.replay).toBe(`${test.url}/replay/${result.id}`);
+    const connect = await hoopShell(test, ['connect', 'shell'], { input: 'exit 0\n' });
+    expect(connect.code).toBe(0);
+    expect(connect.stderr).toMatch(new RegExp(`hoop-shell: replay: ${test.url}/replay/[0-9a-f-]{36}\n$`));
   });
 
   it('GET /v1/sessions/:id/recording: own user and auditors yes, others 403, odd ids 404', async () => {
