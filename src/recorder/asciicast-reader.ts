@@ -87,3 +87,50 @@ export function readCast(file: string): Cast {
 export function castMarkers(cast: Cast): { time: number; label: string }[] {
   return cast.events.filter((event) => event.code === 'm').map((event) => ({ time: event.time, label: event.data }));
 }
+
+const MARKER_PREFIX = /^\[\s*[-+\d.eE]+\s*,\s*"m"/;
+
+/**
+ * Header, markers and duration without decoding or parsing every output event (the replay page
+ * of a 50 MB recording must open quickly). Same tolerance as parseCast: a torn last line is skipped.
+ */
+export function scanCast(input: Buffer | string, source = 'recording'): { header: CastHeader; markers: { time: number; label: string }[]; duration: number; torn: boolean } {
+  const bytes = typeof input === 'string' ? Buffer.from(input) : input;
+  const firstBreak = bytes.indexOf(10);
+  const head = parseCast(bytes.toString('utf8', 0, firstBreak < 0 ? bytes.length : firstBreak + 1), source);
+  const markers: { time: number; label: string }[] = [];
+  let start = firstBreak < 0 ? bytes.length : firstBreak + 1;
+  let lastStart: number | undefined;
+  let lastEnd = 0;
+  let torn = false;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(10, start);
+    const complete = end >= 0;
+    if (!complete) end = bytes.length;
+    // Only marker lines and the torn candidate are decoded; output lines are just skipped over.
+    const prefix = bytes.toString('utf8', start, Math.min(end, start + 40));
+    if (prefix.trim() !== '') {
+      const event = MARKER_PREFIX.test(prefix) || !complete ? parseEventLine(bytes.toString('utf8', start, end)) : undefined;
+      if (!complete && !event) torn = true;
+      else {
+        lastStart = start;
+        lastEnd = end;
+        if (event?.code === 'm') markers.push({ time: event.time, label: event.data });
+      }
+    }
+    start = end + 1;
+  }
+  const last = lastStart !== undefined ? parseEventLine(bytes.toString('utf8', lastStart, lastEnd)) : undefined;
+  if (lastStart !== undefined && !last) throw new CastFormatError(`${source}: the last line is not an asciicast event`);
+  return { header: head.header, markers, duration: last?.time ?? 0, torn };
+}
+
+function parseEventLine(line: string): CastEvent | undefined {
+  try {
+    const value = JSON.parse(line) as unknown;
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string' && typeof value[2] === 'string') return { time: value[0], code: value[1], data: value[2] };
+  } catch {
+    /* not an event */
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CastFormatError, castMarkers, parseCast } from '../../src/recorder/asciicast-reader.js';
+import { CastFormatError, castMarkers, parseCast, scanCast } from '../../src/recorder/asciicast-reader.js';
 import { commandMarker, parseMarker } from '../../src/recorder/markers.js';
 import { TerminalPlayer, schedule } from '../../src/recorder/terminal-player.js';
 
@@ -15,6 +15,15 @@ describe('asciicast reader', () => {
     ]);
     expect(cast.duration).toBe(1.25);
     expect(castMarkers(cast)).toEqual([{ time: 1.25, label: '$ ls' }]);
+  });
+
+  it('scanCast finds the same markers and duration as a full parse, torn or not', () => {
+    const text = `${header}\n[0.5, "o", "one"]\n[1.25,"m","$ ls [held 1]"]\n[1.5, "o", "m"]\n[ 2.0 , "m" , "$ pwd"]\n[2.5, "o", "x"]\n`;
+    for (const variant of [text, `${text}[3.0, "o", "tor`]) {
+      const full = parseCast(variant);
+      expect(scanCast(variant)).toEqual({ header: full.header, markers: castMarkers(full), duration: full.duration, torn: full.torn });
+    }
+    expect(scanCast(`${text}[3.0, "o", "tor`).torn).toBe(true);
   });
 
   it('accepts a complete last line without a newline, and an empty recording', () => {

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GatewayError, describeError, isGatewayError } from '../../errors.js';
-import { castMarkers, parseCast } from '../../recorder/asciicast-reader.js';
+import { scanCast } from '../../recorder/asciicast-reader.js';
 import { ASSET_PATHS, PAGE_CSP, PAGE_SCRIPT, PAGE_STYLE, placeCommands, renderProblemPage, renderReplayPage, renderSignInPage } from '../../recorder/replay-page.js';
 import type { Identity } from '../auth/identity.js';
 import type { Gateway } from '../gateway.js';
@@ -164,8 +164,7 @@ export function registerReplayRoutes(gateway: Gateway, chain: AuditChain): void 
       const row = sessionFor(gateway, id);
       const grant = await readReplayGrant(gateway.signingKey, request, row.id);
       if (!grant) return sendHtml(response, 401, renderSignInPage(row.id));
-      const cast = parseCast(readFileSync(recordingFile(gateway, row), 'utf8'), `session ${row.id}`);
-      const markers = castMarkers(cast);
+      const { markers } = scanCast(readFileSync(recordingFile(gateway, row)), `session ${row.id}`);
       const commands = placeCommands(listAuditCommands(chain, { sessionId: row.id }), markers);
       const sealed = chain.rows({ kinds: ['recording'], sessionId: row.id }).at(-1);
       const html = renderReplayPage({
