@@ -46,10 +46,13 @@ export function buildShellProgram(): Command {
 
   program
     .command('connect')
-    .description('open an interactive session on a connection')
-    .argument('<connection>', 'connection name')
-    .action(async (connection: string) => {
-      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    .description('open an interactive session on a connection (or reattach to a dropped one)')
+    .argument('[connection]', 'connection name')
+    .option('--attach <session-id>', 'reattach to your session whose connection dropped')
+    .action(async (connection: string | undefined, options: { attach?: string }) => {
+      if (!connection && !options.attach) throw new UsageError('connect needs a connection name (or --attach SESSION_ID)');
+      if (connection && options.attach) throw new UsageError('give either a connection or --attach, not both');
+      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, attach: options.attach, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     });
 
   program
@@ -87,6 +90,14 @@ export function buildShellProgram(): Command {
     });
 
   registerAuditCommand(program, globals);
+
+  program
+    .command('mcp')
+    .description('serve the gateway to an AI agent as an MCP server on stdio (tools: list_connections, run_command, approval_status)')
+    .action(async () => {
+      const { runMcpServer } = await import('./mcp.js');
+      await runMcpServer(gatewayFrom(globals()));
+    });
 
   program
     .command('whoami')

@@ -1,17 +1,8 @@
-/** Helpers for the recording tests: Debian's asciinema as the outside reader of our .cast files. */
+/** Helpers for the recording tests: the recordings of a data dir, Debian's asciinema, polling. */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import * as pty from 'node-pty';
 
-/** `asciinema cat FILE` needs a terminal (/dev/tty): run it in a real pty. */
-export function asciinemaCat(file: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = pty.spawn('asciinema', ['cat', file], { cols: 200, rows: 50, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' } });
-    let output = '';
-    child.onData((data) => (output += data));
-    child.onExit(({ exitCode }) => resolve({ code: exitCode, output }));
-  });
-}
+export { asciinemaCat } from '../helpers/asciinema.js';
 
 export function castFiles(dataDir: string): string[] {
   const dir = path.join(dataDir, 'recordings');
