@@ -63,7 +63,13 @@ export function placeCommands<T extends { command: string }>(commands: T[], mark
       const parsed = parseMarker(marker.label);
       return parsed.kind === 'command' && parsed.command === command.command;
     });
-    if (index < 0) return { ...command, at: null };
+    // Markers in another format (e.g. "⏸ held for approval 3f2a: COMMAND …") still place it.
+    if (index < 0) {
+      const loose = markers.findIndex((marker, i) => !used.has(i) && marker.label.includes(command.command));
+      if (loose < 0) return { ...command, at: null };
+      used.add(loose);
+      return { ...command, at: markers[loose]!.time };
+    }
     used.add(index);
     return { ...command, at: markers[index]!.time };
   });

@@ -74,14 +74,20 @@ export class AuditLog {
       this.write({ kind: 'session.terminated', ...sessionFields(session), data: { ...detail } }),
     );
     on('approval', (approval: Record<string, unknown>) => {
-      const sessionId = typeof approval?.sessionId === 'string' ? approval.sessionId : typeof approval?.session === 'string' ? approval.session : null;
-      const user = typeof approval?.requester === 'string' ? approval.requester : null;
-      this.write({ kind: 'approval', sessionId, user, connection: typeof approval?.connection === 'string' ? approval.connection : null, data: { ...approval } });
+      const text = (key: string): string | null => (typeof approval?.[key] === 'string' ? (approval[key] as string) : null);
+      this.write({ kind: 'approval', sessionId: text('sessionId') ?? text('session'), user: text('requester'), actor: text('actor'), connection: text('connection'), data: { ...approval } });
     });
-    on('api.request', (request: Record<string, unknown>) => {
-      const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : typeof request?.session === 'string' ? request.session : null;
-      const user = typeof request?.user === 'string' ? request.user : null;
-      this.write({ kind: 'api.request', sessionId, user, connection: typeof request?.connection === 'string' ? request.connection : null, data: { ...request } });
+    on('api.request', (request: Record<string, unknown> & { identity?: { user?: string; actor?: string } }) => {
+      // Never the request body (a Secret's data would land in the audit) nor the whole identity.
+      const { body: _body, identity, ...facts } = request ?? {};
+      this.write({
+        kind: 'api.request',
+        sessionId: typeof facts.sessionId === 'string' ? facts.sessionId : null,
+        user: identity?.user ?? null,
+        actor: identity?.actor ?? null,
+        connection: typeof facts.connection === 'string' ? facts.connection : null,
+        data: facts,
+      });
     });
   }
 

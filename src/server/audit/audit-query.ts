@@ -42,7 +42,12 @@ export function resolveSince(since: string | undefined, now = Date.now()): strin
 function names(value: unknown): string[] {
   if (typeof value === 'string') return value.split(/,\s*/).filter(Boolean);
   if (!Array.isArray(value)) return [];
-  return value.flatMap((item) => (typeof item === 'string' ? [item] : item && typeof item === 'object' && typeof (item as { user?: unknown }).user === 'string' ? [(item as { user: string }).user] : []));
+  return value.flatMap((item) => {
+    if (typeof item === 'string') return [item];
+    const entry = item as { user?: unknown; by?: unknown } | null;
+    if (typeof entry?.by === 'string') return [entry.by];
+    return typeof entry?.user === 'string' ? [entry.user] : [];
+  });
 }
 
 export function listAuditCommands(chain: AuditChain, filter: AuditFilter): AuditCommand[] {
@@ -97,7 +102,7 @@ function addApprovers(commands: AuditCommand[], approvals: AuditRow[]): void {
   for (const row of approvals) {
     const data = JSON.parse(row.data) as Record<string, unknown>;
     if (typeof data.id !== 'string') continue;
-    const who = [...names(data.approvers), ...names(data.approvedBy), ...names(data.by), ...names(data.decisions)];
+    const who = data.status === 'approved' || data.status === undefined ? [...names(data.approvals), ...names(data.approvers), ...names(data.approvedBy), ...names(data.by)] : [];
     if (who.length > 0) found.set(data.id, [...new Set(who)]);
   }
   for (const command of commands) {
