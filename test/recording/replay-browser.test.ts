@@ -126,6 +126,22 @@ describe('browser replay /replay/<id>', () => {
     const traversal = await page.goto(`${test.url}/replay/..%2F..%2Fhoop.db?token=${await test.token('carol', ['audit'])}`);
     expect(traversal!.status()).toBe(404);
 
+    const crossSite = await fetch(`${test.url}/replay/${sessionId}`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${await test.token('alice', ['dev'])}`,
+      redirect: 'manual',
+    });
+    expect(crossSite.status).toBe(403);
+    const crossSiteBrowser = await fetch(`${test.url}/replay/${sessionId}`, {
+      method: 'POST',
+      headers: { origin: 'null', 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${await test.token('alice', ['dev'])}`,
+      redirect: 'manual',
+    });
+    expect(crossSiteBrowser.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+
     const signIn = await page.goto(`${test.url}/replay/${sessionId}`);
     expect(signIn!.status()).toBe(401);
     await page.fill('input[name=token]', await test.token('carol', ['audit']));

@@ -75,6 +75,14 @@ export function registerAuditRoutes(gateway: Gateway, chain: AuditChain): void {
   });
 }
 
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 function sendHtml(response: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
@@ -194,6 +202,12 @@ export function registerReplayRoutes(gateway: Gateway, chain: AuditChain): void 
     'POST',
     '/replay/:id',
     guarded(async (request, response, id) => {
+      // Only the gateway's own sign-in form may post here (no cross-site login into someone's grant).
+      // Browsers say where a POST comes from in Sec-Fetch-Site; Origin is "null" under no-referrer.
+      const site = request.headers['sec-fetch-site'];
+      const origin = request.headers.origin;
+      const crossSite = site ? site !== 'same-origin' && site !== 'none' : Boolean(origin && origin !== 'null' && !sameHost(origin, request.headers.host));
+      if (crossSite) throw new GatewayError('FORBIDDEN', 'sign-in must come from the gateway\'s own page');
       const form = await readForm(request);
       const token = form.get('token');
       if (!token) return sendHtml(response, 401, renderSignInPage(sessionFor(gateway, id).id, 'no token given'));
