@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION, Stream, WS_PATH, decodeData, parseClientMessage, type
 import type { Identity } from './auth/identity.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSigningKey, type SigningKey } from './auth/signing-key.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
+import { installAudit, type AuditServices } from './audit/install.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
@@ -63,7 +64,7 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'replayLink'> = {};
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
@@ -81,6 +82,8 @@ export class Gateway {
    */
   readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
+  /** The audit chain, its log on `events`, and recording retention (src/server/audit). */
+  audit!: AuditServices;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;
   #server?: Server;
@@ -131,6 +134,7 @@ export class Gateway {
       ...this.extraIssuers,
     ]);
     this.#registerRoutes();
+    this.audit = installAudit(this);
     this.#attachments = new SessionAttachments({
       graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
       bufferBytes: this.config.sessions.reattachBufferBytes,
