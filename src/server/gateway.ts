@@ -202,7 +202,8 @@ export class Gateway {
       const result = await found.route.handler(context);
       if (result !== undefined) sendJson(response, 200, result);
     } catch (error) {
-      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { url: request.url, error: describeError(error) });
+      // The path only: a query string may carry a token (browser replay sign-in).
+      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { path: (request.url ?? '').split('?')[0], error: describeError(error) });
       sendError(response, error);
     }
   }
