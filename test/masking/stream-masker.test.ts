@@ -202,6 +202,22 @@ describe('holding back', () => {
     expect(stream.heldBytes).toBe(0);
   });
 
+  it('passes a huge single line of base64 intact, with timed releases in between', () => {
+    let seed = 99;
+    const bytes = Buffer.from(Array.from({ length: 1_500_000 }, () => (seed = (seed * 16807) % 2147483647) & 0xff));
+    const line = Buffer.from(bytes.toString('base64'));
+    const stream = new MaskingStream(catalog);
+    const out: Buffer[] = [];
+    for (let at = 0, i = 0; at < line.length; at += 4096, i++) {
+      out.push(stream.push(line.subarray(at, at + 4096)));
+      if (i % 7 === 0) out.push(stream.release());
+    }
+    out.push(stream.flush());
+    const body = Buffer.concat(out);
+    expect(body.length).toBe(line.length);
+    expect(body.equals(line)).toBe(true);
+  });
+
   it('holds a possible partial secret at most maxHoldBytes', () => {
     const stream = new MaskingStream(catalog, { maxHoldBytes: 1024 });
     stream.push(Buffer.from('token='));

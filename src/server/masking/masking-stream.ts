@@ -20,6 +20,8 @@ export const MaskingDefaults = {
   historyChars: 4096,
   /** Longest released part of an unfinished line kept as context. */
   lineContextChars: 4096,
+  /** A token cut off at a timed release is hidden as it continues, up to this length (no secret is longer). */
+  maxTokenChars: 8192,
 } as const;
 
 export interface MaskerOptions {
@@ -38,6 +40,8 @@ interface Span {
   label: string;
   /** A partial token hidden at a timed release: its continuation is hidden too. */
   token?: boolean;
+  /** Length of that token so far (continuations stop at maxTokenChars). */
+  tokenChars?: number;
 }
 
 interface Detection {
@@ -60,7 +64,7 @@ export class MaskingStream {
   readonly #maxHold: number;
   #pending = '';
   #lineContext = '';
-  #open: { label: string; token: boolean } | null = null;
+  #open: { label: string; token: boolean; tokenChars: number } | null = null;
   #state: LineState | null = null;
   /** Recent released lines, newest last (joined only when a Secret's kind is looked up). */
   #history: string[] = [];
@@ -116,7 +120,8 @@ export class MaskingStream {
     const detection = this.#detect(text, base, finalKind, parts);
     if (!final && text.length - detection.commit > this.#maxHold) {
       this.#pending = pending;
-      return this.#process(raw, 'timer');
+      // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
+      return this.#process(raw, 'end');
     }
     const { spans, commit } = detection;
     const rawOf = map ? (t: number): number => map[t - base]! : (t: number): number => t - base;
@@ -182,7 +187,10 @@ export class MaskingStream {
         this.#remember(text.slice(Math.max(0, lastNewline + 1 - MaskingDefaults.historyChars), lastNewline + 1));
         this.#lineContext = text.slice(lastNewline + 1, commit);
       } else this.#lineContext = text.slice(0, commit);
-      this.#open = lastSpan && lastSpan.end >= commit ? { label: lastSpan.label, token: lastSpan.token === true } : null;
+      this.#open =
+        lastSpan && lastSpan.end >= commit
+          ? { label: lastSpan.label, token: lastSpan.token === true, tokenChars: lastSpan.tokenChars ?? lastSpan.end - lastSpan.start }
+          : null;
       if (this.#lineContext.length === 0) this.#open = null;
       const lineStart = lastNewline + 1;
       let state: LineState | null = null;
@@ -213,9 +221,10 @@ export class MaskingStream {
 
     // An open partial token continues: hide its continuation too.
     if (this.#open?.token && base > 0) {
+      const limit = Math.min(n, base + Math.max(0, MaskingDefaults.maxTokenChars - this.#open.tokenChars));
       let end = base;
-      while (end < n && isTokenChar(text.charCodeAt(end))) end++;
-      if (end > base) spans.push({ start: base - 1, end, label: this.#open.label, token: true });
+      while (end < limit && isTokenChar(text.charCodeAt(end))) end++;
+      if (end > base) spans.push({ start: base - 1, end, label: this.#open.label, token: true, tokenChars: this.#open.tokenChars + (end - base) });
     }
 
     // Exact values.
@@ -455,7 +464,16 @@ export class MaskingStream {
       const id = hits.ids[h]!;
       const start = hits.starts[h]!;
       if (start < tokenStart || id >= keywordCount || !compiled.prefixKeywords.has(id)) continue;
-      const rule = compiled.rules[compiled.keywordRules[id]!.find((r) => compiled.rules[r]!.prefix)!]!;
+      // Like the rules' own look-behinds: a fixed prefix starts a token, in its exact case.
+      if (start > 0 && isWordChar(text.charCodeAt(start - 1))) continue;
+      const keyword = compiled.keywords[id]!;
+      const rule = compiled.rules.find(
+        (candidate) =>
+          candidate.prefix &&
+          candidate.keywords.includes(keyword) &&
+          (candidate.re?.ignoreCase || text.startsWith(candidate.keywordsAsWritten[candidate.keywords.indexOf(keyword)]!, start)),
+      );
+      if (!rule || n - start > MaskingDefaults.maxTokenChars) continue;
       spans.push({ start, end: n, label: rule.label, token: true });
       return;
     }

@@ -41,6 +41,8 @@ export interface CompiledRule {
   /** Hides a secret cut off at the end of a stalled line (group 1). */
   partial?: RegExp;
   keywords: string[];
+  /** The keywords as written (their case matters for a partial-token guess unless flags has i). */
+  keywordsAsWritten: string[];
   prefix: boolean;
 }
 
@@ -111,6 +113,7 @@ export function compileRule(spec: RuleSpec, index: number): CompiledRule {
     type,
     groups,
     keywords: (spec.keywords ?? []).map((keyword) => keyword.toLowerCase()),
+    keywordsAsWritten: spec.keywords ?? [],
     prefix: spec.prefix === true,
   };
   if (type === 'regex') rule.re = regex(need('pattern'), spec.flags, where);
@@ -123,7 +126,10 @@ export function compileRule(spec: RuleSpec, index: number): CompiledRule {
     rule.re = regex(need('pattern'), spec.flags, where);
   }
   if (spec.partial) rule.partial = regex(spec.partial, spec.flags, where);
-  if (type === 'kubernetes-secret' && rule.keywords.length === 0) rule.keywords = [' data:', '\ndata:', '"data"', ' stringdata:', '\nstringdata:', '"stringdata"'];
+  if (type === 'kubernetes-secret' && rule.keywords.length === 0) {
+    rule.keywords = [' data:', '\ndata:', '"data"', ' stringdata:', '\nstringdata:', '"stringdata"'];
+    rule.keywordsAsWritten = rule.keywords;
+  }
   return rule;
 }
 
