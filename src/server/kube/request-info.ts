@@ -59,8 +59,7 @@ export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
     if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2]!)) rest = rest.slice(2);
   }
   const [resource = '', name, subresource] = rest;
-  // For /namespaces/X itself the namespace is the object, not a scope.
-  if (resource === 'namespaces' && rest.length <= 3 && rest[1] === namespace) namespace = undefined;
+  // For /namespaces/X itself, namespace stays X (as the API server does: RBAC in X covers X).
 
   if (verb === 'get' && !name) verb = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'watch' : 'list';
   else if (verb === 'delete' && !name) verb = 'deletecollection';
