@@ -70,7 +70,6 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
   const { stdin, stdout, stderr } = options;
   let history: string[] = [];
   let gone = false;
-  let lastExit = 0;
   let onRunOutput: ((stream: 1 | 2, chunk: Buffer) => void) | undefined;
 
   session.on('data', (stream, chunk) => onRunOutput?.(stream, chunk));
@@ -144,7 +143,6 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
       onRunOutput = undefined;
     }
     if (!result) return;
-    lastExit = result.exitCode;
     if (result.decision === 'deny') {
       const by = result.deniedBy ? ` by ${result.deniedBy}` : '';
       stderr.write(`hoop-shell: ✖ denied${by}: ${result.reason ?? 'refused by policy'}\n`);
@@ -174,5 +172,6 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
     return 1;
   }
   await session.close();
-  return lastExit;
+  // Leaving the prompt is a success; each command's own status was its to report.
+  return 0;
 }
