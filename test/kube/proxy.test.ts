@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway as GatewayClient } from '../../src/client/gateway.js';
 import { listApiRequests } from '../../src/server/kube/api-request-log.js';
-import { secretMasking } from '../../src/server/kube/masking-adapter.js';
+import { MASKED_SECRET_VALUE } from '../../src/server/kube/secret-masking.js';
 import type { ApiRequestFacts } from '../../src/server/policy/api-request.js';
 import { DB_SECRET_FORBIDDEN_STRINGS, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
 import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -13,7 +13,7 @@ import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js
 let double: KubeApiDouble;
 let test: TestGateway;
 const events: (ApiRequestFacts & { status: number; durationMs: number })[] = [];
-const PLACEHOLDER = secretMasking.placeholders[0]!;
+const PLACEHOLDER = MASKED_SECRET_VALUE;
 
 beforeAll(async () => {
   double = await startKubeApiDouble();

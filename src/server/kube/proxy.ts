@@ -27,7 +27,7 @@ import { loadClusterCredential, type ClusterCredential } from './kubeconfig.js';
 import { sendStatus, writeStatusToSocket } from './kube-status.js';
 import { prepareProxyTls } from './proxy-tls.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
-import { MaskingFailure, WatchMasker, maskJsonBody, parseWriteBody, writeCarriesPlaceholder } from './response-filter.js';
+import { MaskingFailure, PLACEHOLDER_REFUSAL, bodyHandling, maskWholeBody, parseWriteBody, watchMasker, writeCarriesPlaceholder } from './response-filter.js';
 import { SessionTokens, type TokenBinding } from './session-tokens.js';
 import { downstreamHeaders, rawHeaderLines, upstreamAgent, upstreamHeaders } from './upstream.js';
 
@@ -266,13 +266,9 @@ export class KubeProxy {
     const facts = this.#facts(caller, info, method, parsed);
     const identity = caller.identity;
 
-    if (body && writeCarriesPlaceholder(body, request.headers['content-type'])) {
+    if (body && writeCarriesPlaceholder(body)) {
       const decision: CommandDecision = { action: 'deny', rule: 'masked secret placeholder' };
-      sendStatus(
-        response,
-        422,
-        'hoop-shell: refused: this write carries the masked Secret placeholder back; it would overwrite the real value. Give the real values (or leave data out) instead of applying what was read.',
-      );
+      sendStatus(response, 422, `hoop-shell: refused: ${PLACEHOLDER_REFUSAL}`);
       this.#record(facts, identity, 422, started, decision);
       return;
     }
@@ -316,41 +312,25 @@ export class KubeProxy {
 
   #relay(answer: IncomingMessage, response: ServerResponse, info: RequestInfo, done: () => void): void {
     const status = answer.statusCode ?? 502;
-    const type = answer.headers['content-type'] ?? '';
+    const contentType = answer.headers['content-type'];
     let finished = false;
-    const finish = (): void => {
+    response.once('close', () => {
       if (finished) return;
       finished = true;
       done();
-    };
-    response.once('close', finish);
-    if (/protobuf/i.test(type)) {
-      answer.resume();
-      sendStatus(response, 502, 'hoop-shell: the API server answered in protobuf, which the gateway cannot mask; refused');
-      return;
-    }
-    const isJson = /json/i.test(type);
-    const watching = info.verb === 'watch';
-    if (isJson && watching) {
+    });
+    answer.on('error', () => response.destroy());
+    const handling = bodyHandling(contentType, info.verb === 'watch');
+    if (handling === 'mask-watch') {
       response.writeHead(status, downstreamHeaders(answer.headers, true));
       response.flushHeaders();
-      const masker = new WatchMasker(info.resource);
-      masker.on('data', (chunk: Buffer) => {
-        if (!response.write(chunk)) {
-          masker.pause();
-          response.once('drain', () => masker.resume());
-        }
-      });
-      masker.on('end', () => response.end());
-      pipeline(answer, masker, (error) => {
-        if (error) {
-          if (error instanceof MaskingFailure) this.#host.logger.log('error', 'kube.mask-failed', { error: error.message });
-          response.destroy();
-        }
+      pipeline(answer, watchMasker(), response, (error) => {
+        if (error instanceof MaskingFailure) this.#host.logger.log('error', 'kube.mask-failed', { error: error.message });
+        if (error) response.destroy();
       });
       return;
     }
-    if (isJson) {
+    if (handling === 'mask-whole') {
       const chunks: Buffer[] = [];
       let size = 0;
       answer.on('data', (chunk: Buffer) => {
@@ -362,12 +342,11 @@ export class KubeProxy {
         }
         chunks.push(chunk);
       });
-      answer.on('error', () => response.destroy());
       answer.on('end', () => {
         if (size > MAX_MASKED_BODY_BYTES) return;
         let out: Buffer;
         try {
-          out = maskJsonBody(Buffer.concat(chunks), info.resource);
+          out = maskWholeBody(Buffer.concat(chunks), contentType);
         } catch (error) {
           this.#host.logger.log('error', 'kube.mask-failed', { error: describeError(error) });
           sendStatus(response, 502, `hoop-shell: ${describeError(error)}; refused`);
@@ -378,11 +357,10 @@ export class KubeProxy {
       });
       return;
     }
-    // Logs, plain text, discovery in other formats: streamed as they come (logs -f).
+    // Logs and other text: streamed as they come (logs -f), never buffered.
     response.writeHead(status, downstreamHeaders(answer.headers, false));
     response.flushHeaders();
     answer.pipe(response);
-    answer.on('error', () => response.destroy());
   }
 
   async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -1,87 +1,39 @@
 /**
- * Applies the structured Secret masking (secret-masking.ts) to what flows through the proxy:
- * whole JSON bodies (objects, Lists, Tables), watch streams line by line, and the check that a
- * write does not carry the placeholder back.
+ * Where the proxy meets the Secret masking (secret-masking.ts): which response bodies are masked
+ * whole, which stream through the watch masker, which pass as they are (logs), and the parsed
+ * body of a write for policy.
  *
- * It must fail closed: a body it was asked to mask and cannot parse is never passed on.
+ * It must fail closed: a body that may hold a Secret and cannot be masked is never passed on.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
-import { secretMasking } from './masking-adapter.js';
+import { bodyCarriesPlaceholder, createWatchMaskingStream, maskResponseBody } from './secret-masking.js';
 
-/** Cheap pre-check: only bodies that can hold a Secret are parsed (every Secret JSON names its kind). */
-function mayHoldSecret(text: string, resource: string): boolean {
-  return resource === 'secrets' || text.includes('Secret');
+export { SecretMaskingError as MaskingFailure, acceptJsonOnly, PLACEHOLDER_REFUSAL } from './secret-masking.js';
+
+export type BodyHandling = 'mask-whole' | 'mask-watch' | 'stream';
+
+/** How a response is relayed: object encodings are read and masked; text (logs) streams untouched. */
+export function bodyHandling(contentType: string | undefined, watching: boolean): BodyHandling {
+  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const objectEncoding = media === '' || media === 'application/json' || media.endsWith('+json') || /protobuf|cbor|yaml/.test(media);
+  if (!objectEncoding) return 'stream';
+  return watching && (media === 'application/json' || media.endsWith('+json')) ? 'mask-watch' : 'mask-whole';
 }
 
-export class MaskingFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MaskingFailure';
-  }
+/** A whole body, masked; throws MaskingFailure when it may hold a Secret and cannot be masked. */
+export function maskWholeBody(body: Buffer, contentType: string | undefined): Buffer {
+  return maskResponseBody(body, contentType).value;
 }
 
-/** A whole JSON response body, masked; throws MaskingFailure when it must be masked and cannot be. */
-export function maskJsonBody(body: Buffer, resource: string): Buffer {
-  const text = body.toString('utf8');
-  if (!mayHoldSecret(text, resource)) return body;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new MaskingFailure('the API server sent a body the gateway could not read to mask');
-  }
-  return Buffer.from(JSON.stringify(secretMasking.mask(value)));
-}
-
-/** A watch stream (one JSON event per line), masked event by event without buffering the stream. */
-export class WatchMasker extends Transform {
-  #partial = '';
-  readonly #resource: string;
-
-  constructor(resource: string) {
-    super();
-    this.#resource = resource;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const text = this.#partial + chunk.toString('utf8');
-    const lines = text.split('\n');
-    this.#partial = lines.pop() ?? '';
-    try {
-      const out = lines.map((line) => `${this.#maskLine(line)}\n`).join('');
-      callback(null, out.length > 0 ? Buffer.from(out) : undefined);
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      callback(null, this.#partial.trim() ? Buffer.from(this.#maskLine(this.#partial)) : undefined);
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  #maskLine(line: string): string {
-    if (!line.trim() || !mayHoldSecret(line, this.#resource)) return line;
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      throw new MaskingFailure('the API server sent a watch event the gateway could not read to mask');
-    }
-    return JSON.stringify(secretMasking.mask(event));
-  }
+/** A watch stream masked event by event, as it comes (no buffering of the stream). */
+export function watchMasker(): Transform {
+  return createWatchMaskingStream();
 }
 
 /** True when a write body hands the placeholder back (an apply of what was read). */
-export function writeCarriesPlaceholder(body: Buffer, contentType: string | undefined): boolean {
-  const text = body.toString('utf8');
-  if (secretMasking.placeholders.some((placeholder) => text.includes(placeholder))) return true;
-  const value = parseWriteBody(text, contentType);
-  return value !== undefined && secretMasking.carriesPlaceholder(value);
+export function writeCarriesPlaceholder(body: Buffer): boolean {
+  return bodyCarriesPlaceholder(body);
 }
 
 /** The parsed body of a write (JSON, or YAML for server-side apply), or undefined. */

@@ -9,6 +9,7 @@
 import { Agent } from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { ClusterCredential } from './kubeconfig.js';
+import { acceptJsonOnly } from './secret-masking.js';
 
 /** RFC 9110 hop-by-hop headers, never copied across a proxy. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -25,13 +26,6 @@ export function upstreamAgent(credential: ClusterCredential, keepAlive: boolean)
   });
 }
 
-/** Accept without protobuf (kubectl's default is JSON anyway; other clients may ask for it). */
-function jsonOnlyAccept(accept: string | undefined): string | undefined {
-  if (!accept) return accept;
-  const kept = accept.split(',').filter((part) => !/protobuf/i.test(part));
-  return kept.length > 0 ? kept.join(',') : 'application/json';
-}
-
 /** Headers for the upstream request. `upgrade` keeps Connection/Upgrade for exec/attach/port-forward. */
 export function upstreamHeaders(headers: IncomingHttpHeaders, credential: ClusterCredential, upgrade: boolean): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -43,8 +37,8 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, credential: Cluste
     if (upgrade && HOP_BY_HOP.has(lower) && lower !== 'connection' && lower !== 'upgrade') continue;
     out[lower] = value;
   }
-  out.accept = jsonOnlyAccept(headers.accept);
-  if (!out.accept) delete out.accept;
+  // The masker reads JSON only: never let the API server answer in protobuf, CBOR or YAML.
+  out.accept = acceptJsonOnly(headers.accept);
   // Bodies are read (and masked) here: no compression from upstream.
   out['accept-encoding'] = 'identity';
   out.host = credential.server.host;
