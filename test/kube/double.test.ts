@@ -148,6 +148,17 @@ describe('kube-api-double with the real kubectl', () => {
     expect(missing.stderr).toBe('Error from server (NotFound): deployments.apps "nope" not found\n');
   });
 
+  it('create secret/configmap/namespace (protobuf bodies from typed clients) store what kubectl meant', async () => {
+    expect((await kubectl(['create', 'secret', 'generic', 'made', '--from-literal=k=v', '--from-literal=empty='])).stdout).toBe('secret/made created\n');
+    expect(double.objects.get('secrets', 'default', 'made')).toMatchObject({ type: 'Opaque', data: { k: 'dg==', empty: '' } });
+    const create = double.requests.findLast((r) => r.verb === 'create' && r.resource === 'secrets')!;
+    expect(create).toMatchObject({ bodyEncoding: 'protobuf', status: 201, body: { kind: 'Secret', metadata: { name: 'made' } } });
+    expect((await kubectl(['create', 'configmap', 'made', '--from-literal=a=b'])).code).toBe(0);
+    expect(double.objects.get('configmaps', 'default', 'made')?.data).toEqual({ a: 'b' });
+    expect((await kubectl(['create', 'namespace', 'team-a'])).stdout).toBe('namespace/team-a created\n');
+    expect((await kubectl(['get', 'namespaces', '-o', 'name'])).stdout).toBe('namespace/default\nnamespace/kube-system\nnamespace/team-a\n');
+  });
+
   it('scale, label and rollout restart change the stored deployment', async () => {
     expect(await kubectl(['scale', 'deployment', 'web', '--replicas=3'])).toMatchObject({ code: 0, stdout: 'deployment.apps/web scaled\n' });
     expect((double.objects.get('deployments', 'default', 'web')!.spec as { replicas: number }).replicas).toBe(3);
