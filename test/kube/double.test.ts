@@ -16,6 +16,7 @@ import {
   startKubeApiDouble,
   type KubeApiDouble,
 } from '../fixtures/kube-api-double/index.js';
+import { decodeKubernetesProtobuf, encodeKubernetesProtobuf } from '../fixtures/kube-api-double/protobuf.js';
 
 let double: KubeApiDouble;
 let home: string;
@@ -157,6 +158,17 @@ describe('kube-api-double with the real kubectl', () => {
     expect(double.objects.get('configmaps', 'default', 'made')?.data).toEqual({ a: 'b' });
     expect((await kubectl(['create', 'namespace', 'team-a'])).stdout).toBe('namespace/team-a created\n');
     expect((await kubectl(['get', 'namespaces', '-o', 'name'])).stdout).toBe('namespace/default\nnamespace/kube-system\nnamespace/team-a\n');
+  });
+
+  it('answers typed clients in protobuf: describe secret decodes it and prints sizes', async () => {
+    const result = await kubectl(['describe', 'secret', 'db']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/password:\s+21 bytes\nusername:\s+13 bytes/);
+    const typed = double.requests.findLast((r) => r.resource === 'secrets' && r.name === 'db')!;
+    expect(typed.accept).toMatch(/^application\/vnd\.kubernetes\.protobuf/);
+    expect(typed.responseContentType).toBe('application/vnd.kubernetes.protobuf');
+    const secret = double.objects.get('secrets', 'default', 'db')!;
+    expect(decodeKubernetesProtobuf(encodeKubernetesProtobuf({ ...secret })!)).toEqual({ ...secret });
   });
 
   it('scale, label and rollout restart change the stored deployment', async () => {
