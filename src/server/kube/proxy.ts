@@ -10,6 +10,7 @@
  * body it was supposed to mask.
  */
 import type { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Agent, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -48,6 +49,8 @@ export interface KubeProxyHost {
 
 interface LoadedCredential {
   credential: ClusterCredential;
+  /** The kubeconfig's mtime when read: a changed file is read again at the next session start. */
+  mtimeMs: number;
   agent: Agent;
   upgradeAgent: Agent;
 }
@@ -116,7 +119,7 @@ export class KubeProxy {
    * a GatewayError naming the connection when its kubeconfig cannot be used.
    */
   issueToken(sessionId: string, connectionName: string): { token: string; namespace: string } {
-    const loaded = this.#credential(connectionName);
+    const loaded = this.#credential(connectionName, true);
     return { token: this.#tokens.issue({ sessionId, connection: connectionName }), namespace: loaded.credential.namespace };
   }
 
@@ -141,14 +144,16 @@ export class KubeProxy {
     });
   }
 
-  #credential(connectionName: string): LoadedCredential {
-    const cached = this.#credentials.get(connectionName);
-    if (cached) return cached;
+  #credential(connectionName: string, checkForChange = false): LoadedCredential {
     const connection = this.#host.config.connections.find((candidate) => candidate.name === connectionName);
     if (!connection || connection.type !== 'kubernetes') throw new TypeError(`no kubernetes connection ${connectionName}`);
+    const cached = this.#credentials.get(connectionName);
+    const mtimeMs = checkForChange || !cached ? fileMtime(connection.kubeconfig) : cached.mtimeMs;
+    if (cached && cached.mtimeMs === mtimeMs) return cached;
     const credential = loadClusterCredential(connection as KubernetesConnectionConfig);
-    const loaded = { credential, agent: upstreamAgent(credential, true), upgradeAgent: upstreamAgent(credential, false) };
+    const loaded = { credential, mtimeMs, agent: upstreamAgent(credential, true), upgradeAgent: upstreamAgent(credential, false) };
     this.#credentials.set(connectionName, loaded);
+    // Requests in flight (watches, exec) keep the old agents; their idle sockets close with the server's keep-alive timeout.
     return loaded;
   }
 
@@ -440,6 +445,14 @@ export class KubeProxy {
       socket.pipe(upstreamSocket);
     });
     upstream.end();
+  }
+}
+
+function fileMtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
   }
 }
 
