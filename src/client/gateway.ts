@@ -110,6 +110,9 @@ export class Gateway {
           settle(undefined, new ClientSession(ws, message));
         } else if (message.type === 'error') {
           settle(new ClientError(message.code, message.message));
+        } else if (message.type === 'exit') {
+          // The session ended while opening (e.g. its connection's kubeconfig was refused): say why.
+          settle(new ClientError('UNAVAILABLE', message.reason ?? 'the session ended while opening'));
         }
       };
       ws.on('message', onMessage);
