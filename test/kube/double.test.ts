@@ -3,6 +3,8 @@
  * the proxy's tests against it mean something.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DB_SECRET_BASE64,
+  POD_HTTP_GREETING,
   podObject,
   seededLogLines,
   startKubeApiDouble,
@@ -56,6 +59,8 @@ function startKubectl(args: string[]) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
   const waiters: Array<() => void> = [];
   child.stdout.on('data', (d: Buffer) => {
     stdout += d;
@@ -64,6 +69,7 @@ function startKubectl(args: string[]) {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   return {
     output: () => stdout,
+    errors: () => stderr,
     exited,
     kill: () => child.kill('SIGKILL'),
     waitFor: (text: string) =>
@@ -241,6 +247,37 @@ describe('kube-api-double with the real kubectl', () => {
     const exitCode = await new Promise<number>((resolve) => term.onExit(({ exitCode: code }) => resolve(code)));
     expect(exitCode).toBe(4);
     expect(output).toMatch(/\/dev\/pts\/\d+\r\n30 100\r\n/);
+  });
+
+  it('port-forward (SPDY in a WebSocket) reaches the pod ports: HTTP on 8080, echo on 9000, refusal elsewhere', async () => {
+    const forward = startKubectl(['port-forward', 'pod/web-1', ':8080', ':9000', ':9999']);
+    try {
+      await forward.waitFor('-> 9999');
+      const local = (remote: number) => Number(new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${remote}`).exec(forward.output())![1]);
+      expect(await (await fetch(`http://127.0.0.1:${local(8080)}/`)).text()).toBe(POD_HTTP_GREETING);
+      const payload = randomBytes(1_000_000);
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect(local(9000), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        let length = 0;
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          length += chunk.length;
+          if (length >= payload.length) socket.end();
+        });
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+        socket.write(payload);
+      });
+      expect(echoed.equals(payload)).toBe(true);
+      expect(double.requests.findLast((r) => r.subresource === 'portforward')).toMatchObject({ method: 'GET', status: 101, authorized: true });
+      // A port the pod does not serve: kubectl reports the kubelet's refusal and gives up the connection.
+      net.connect(local(9999), '127.0.0.1').on('error', () => {});
+      expect(await forward.exited).not.toBe(0);
+      expect(forward.output() + forward.errors()).toMatch(/lost connection to pod/);
+    } finally {
+      forward.kill();
+    }
   });
 
   it('delete pod, then get is NotFound', async () => {
