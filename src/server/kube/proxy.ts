@@ -250,6 +250,7 @@ export class KubeProxy {
     }
     if (!caller) {
       request.resume();
+      this.#host.logger.log('warn', 'kube.token-refused', { remote: request.socket.remoteAddress, path: new URL(request.url ?? '/', 'https://proxy.invalid').pathname });
       sendStatus(response, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
       return;
     }
@@ -378,7 +379,10 @@ export class KubeProxy {
     } catch (error) {
       return writeStatusToSocket(socket, 503, `hoop-shell: ${describeError(error)}`);
     }
-    if (!caller) return writeStatusToSocket(socket, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
+    if (!caller) {
+      this.#host.logger.log('warn', 'kube.token-refused', { remote: request.socket.remoteAddress, upgrade: true });
+      return writeStatusToSocket(socket, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
+    }
     const info = parseRequestInfo(method, request.url ?? '/');
     const facts = this.#facts(caller, info, method, undefined);
     const identity = caller.identity;
