@@ -291,7 +291,18 @@ export class KubeProxy {
       sendStatus(response, 401, 'hoop-shell: the session has ended');
       return;
     }
+    if (response.destroyed || request.socket.destroyed) {
+      // kubectl gave up while the request waited (e.g. for approval): nobody would see the answer.
+      this.#record(facts, identity, 499, started, decision);
+      return;
+    }
 
+    let recorded = false;
+    const recordOnce = (status: number): void => {
+      if (recorded) return;
+      recorded = true;
+      this.#record(facts, identity, status, started, decision);
+    };
     const { credential, agent } = caller.upstream;
     const upstream = httpsRequest({
       protocol: 'https:',
@@ -305,14 +316,15 @@ export class KubeProxy {
     this.#track(caller.binding.sessionId, response, response);
     this.#track(caller.binding.sessionId, upstream, upstream);
     upstream.on('error', (error) => {
+      if (response.destroyed || response.writableFinished) return; // we cut it (client gone, session ended)
       this.#host.logger.log('warn', 'kube.upstream-error', { connection: caller!.binding.connection, error: describeError(error) });
       sendStatus(response, 502, `hoop-shell: cannot reach the API server of connection "${caller!.binding.connection}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      this.#record(facts, identity, 502, started, decision);
+      recordOnce(502);
     });
     response.on('close', () => {
       if (!upstream.destroyed && !response.writableFinished) upstream.destroy();
     });
-    upstream.on('response', (answer) => this.#relay(answer, response, info, () => this.#record(facts, identity, answer.statusCode ?? 0, started, decision)));
+    upstream.on('response', (answer) => this.#relay(answer, response, info, () => recordOnce(answer.statusCode ?? 0)));
     upstream.end(body);
   }
 
@@ -406,9 +418,11 @@ export class KubeProxy {
       agent: upgradeAgent,
     });
     const sessionId = caller.binding.sessionId;
+    let upgraded = false;
     this.#track(sessionId, socket, socket);
     this.#track(sessionId, upstream, upstream);
     upstream.on('error', (error) => {
+      if (socket.destroyed || upgraded) return; // cut by us or by the other side once streaming
       writeStatusToSocket(socket, 502, `hoop-shell: cannot reach the API server of connection "${caller!.binding.connection}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       this.#record(facts, identity, 502, started, decision);
     });
@@ -426,6 +440,7 @@ export class KubeProxy {
       });
     });
     upstream.on('upgrade', (answer, upstreamSocket: Socket, upstreamHead: Buffer) => {
+      upgraded = true;
       this.#track(sessionId, upstreamSocket, upstreamSocket);
       socket.write(`HTTP/1.1 ${answer.statusCode ?? 101} ${answer.statusMessage ?? 'Switching Protocols'}\r\n${rawHeaderLines(answer.rawHeaders)}\r\n`);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
