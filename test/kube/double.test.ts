@@ -53,9 +53,9 @@ function kubectl(args: string[], options: { input?: string | Buffer; kubeconfig?
 }
 
 /** Starts a long-running kubectl and resolves once its stdout contains `text`. */
-function startKubectl(args: string[]) {
+function startKubectl(args: string[], env: Record<string, string> = {}) {
   const child = spawn('/usr/bin/kubectl', args, {
-    env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: double.kubeconfigPath },
+    env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: double.kubeconfigPath, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -277,6 +277,26 @@ describe('kube-api-double with the real kubectl', () => {
       expect(forward.output() + forward.errors()).toMatch(/lost connection to pod/);
     } finally {
       forward.kill();
+    }
+  });
+
+  it('plain SPDY port-forward (kubectl’s fallback) works only when the double is started with spdy: true', async () => {
+    const env = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+    // SPDY dials before listening, so the refusal ends kubectl at once.
+    const refused = startKubectl(['port-forward', 'pod/web-2', ':8080'], env);
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.errors()).toContain('speaks only WebSocket (SPDY/3.1 requested)');
+
+    const spdyDouble = await startKubeApiDouble({ spdy: true });
+    const forward = startKubectl(['port-forward', 'pod/web-2', ':8080'], { ...env, KUBECONFIG: spdyDouble.kubeconfigPath });
+    try {
+      await forward.waitFor('-> 8080');
+      const local = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())![1]);
+      expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe(POD_HTTP_GREETING);
+      expect(spdyDouble.requests.findLast((r) => r.subresource === 'portforward')).toMatchObject({ method: 'POST', status: 101 });
+    } finally {
+      forward.kill();
+      await spdyDouble.stop();
     }
   });
 
