@@ -32,10 +32,13 @@ interface Result {
   stderr: string;
 }
 
-function kubectl(args: string[], options: { input?: string | Buffer; kubeconfig?: string; timeoutMs?: number } = {}): Promise<Result> {
+function kubectl(
+  args: string[],
+  options: { input?: string | Buffer; kubeconfig?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/kubectl', args, {
-      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: options.kubeconfig ?? double.kubeconfigPath },
+      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: options.kubeconfig ?? double.kubeconfigPath, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -280,7 +283,7 @@ describe('kube-api-double with the real kubectl', () => {
     }
   });
 
-  it('plain SPDY port-forward (kubectl’s fallback) works only when the double is started with spdy: true', async () => {
+  it('plain SPDY (kubectl’s fallback) is refused by default; with spdy: true port-forward and exec work', async () => {
     const env = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
     // SPDY dials before listening, so the refusal ends kubectl at once.
     const refused = startKubectl(['port-forward', 'pod/web-2', ':8080'], env);
@@ -294,6 +297,14 @@ describe('kube-api-double with the real kubectl', () => {
       const local = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())![1]);
       expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe(POD_HTTP_GREETING);
       expect(spdyDouble.requests.findLast((r) => r.subresource === 'portforward')).toMatchObject({ method: 'POST', status: 101 });
+
+      const exec = await kubectl(['exec', '-i', 'web-2', '--', 'sh', '-c', 'wc -c; echo oops >&2; exit 6'], {
+        kubeconfig: spdyDouble.kubeconfigPath,
+        input: Buffer.alloc(100_000),
+        env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+      });
+      expect(exec).toMatchObject({ code: 6, stdout: '100000\n', stderr: 'oops\ncommand terminated with exit code 6\n' });
+      expect(spdyDouble.requests.findLast((r) => r.subresource === 'exec')).toMatchObject({ method: 'POST', status: 101 });
     } finally {
       forward.kill();
       await spdyDouble.stop();
