@@ -12,16 +12,23 @@ import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js
 
 let double: KubeApiDouble;
 let test: TestGateway;
+const reviewed: ApiRequestFacts[] = [];
 const events: (ApiRequestFacts & { status: number; durationMs: number })[] = [];
 const PLACEHOLDER = MASKED_SECRET_VALUE;
 
 beforeAll(async () => {
   double = await startKubeApiDouble();
   test = await startGateway({ connections: [{ name: 'k8s', type: 'kubernetes', kubeconfig: double.kubeconfigPath }] }, (gateway) => {
-    gateway.apiAuthorizer = async (facts) =>
-      facts.verb === 'delete' && facts.resource === 'pods' && facts.name === 'web-2'
-        ? { action: 'deny', rule: 'web-2 stays', reason: 'it serves the demo' }
-        : { action: 'allow' };
+    gateway.apiAuthorizer = async (facts) => {
+      if (facts.verb === 'delete' && facts.resource === 'pods' && facts.name === 'web-2') return { action: 'deny', rule: 'web-2 stays', reason: 'it serves the demo' };
+      if (facts.verb === 'create' && (facts.body as { metadata?: { name?: string } } | undefined)?.metadata?.name === 'needs-review') {
+        // A review: the request waits until the (simulated) approver answers.
+        reviewed.push(facts);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        return { action: 'allow', rule: 'configmaps need review', approver: 'olivia' };
+      }
+      return { action: 'allow' };
+    };
     gateway.events.on('api.request', (event) => events.push(event));
   });
 });
@@ -117,6 +124,15 @@ describe('kubectl through the gateway', () => {
     expect(double.objects.get('secrets', 'default', 'db')?.data).not.toHaveProperty('password', PLACEHOLDER);
   });
 
+  it('refuses the placeholder in a protobuf write too (kubectl create secret sends protobuf)', async () => {
+    const before = double.requests.length;
+    const result = await kubectl(['create', 'secret', 'generic', 'copy', `--from-literal=password=${PLACEHOLDER}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/placeholder/);
+    expect(double.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(double.objects.get('secrets', 'default', 'copy')).toBeUndefined();
+  });
+
   it('scales and deletes', async () => {
     const scale = await kubectl(['scale', 'deployment', 'web', '--replicas=3']);
     expect(scale).toMatchObject({ code: 0, stdout: 'deployment.apps/web scaled\n' });
@@ -132,6 +148,16 @@ describe('kubectl through the gateway', () => {
     expect(result.stderr).toMatch(/Error from server \(Forbidden\): .*web-2 stays.*it serves the demo/);
     expect(double.requests.some((r) => r.method === 'DELETE' && r.name === 'web-2')).toBe(false);
     expect(double.objects.get('pods', 'default', 'web-2')).toBeDefined();
+  });
+
+  it('a request under review waits for the decision, with the parsed body in its facts', async () => {
+    const started = Date.now();
+    const result = await kubectl(['create', 'configmap', 'needs-review', '--from-literal=a=b']);
+    expect(result).toMatchObject({ stderr: '', code: 0, stdout: 'configmap/needs-review created\n' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(reviewed).toHaveLength(1);
+    expect(reviewed[0]).toMatchObject({ verb: 'create', resource: 'configmaps', namespace: 'default', apiGroup: '', body: { kind: 'ConfigMap', data: { a: 'b' } } });
+    expect(listApiRequests(test.gateway.store).find((row) => row.verb === 'create' && row.resource === 'configmaps' && row.rule === 'configmaps need review')).toMatchObject({ status: 201, decision: 'allow' });
   });
 
   it('logs and exec (exit status of the command in the pod)', async () => {

@@ -257,27 +257,28 @@ export class KubeProxy {
     const info = parseRequestInfo(method, request.url ?? '/');
     let body: Buffer | undefined;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || (method === 'DELETE' && request.headers['content-length'] !== undefined)) {
-      if (/protobuf/i.test(request.headers['content-type'] ?? '')) {
-        request.resume();
-        sendStatus(response, 415, 'hoop-shell: the gateway reads JSON or YAML request bodies only');
-        return;
-      }
       body = await readBody(request, MAX_WRITE_BODY_BYTES);
       if (!body) {
         sendStatus(response, 413, `hoop-shell: request body over ${MAX_WRITE_BODY_BYTES} bytes`);
         return;
       }
     }
-    const parsed = body ? parseWriteBody(body.toString('utf8'), request.headers['content-type']) : undefined;
-    const facts = this.#facts(caller, info, method, parsed);
     const identity = caller.identity;
-
     if (body && writeCarriesPlaceholder(body)) {
+      const facts = this.#facts(caller, info, method, undefined);
       const decision: CommandDecision = { action: 'deny', rule: 'masked secret placeholder' };
       sendStatus(response, 422, `hoop-shell: refused: ${PLACEHOLDER_REFUSAL}`);
       this.#record(facts, identity, 422, started, decision);
       return;
     }
+    const contentType = request.headers['content-type'];
+    let parsed = body ? parseWriteBody(body.toString('utf8'), contentType) : undefined;
+    if (body && parsed === undefined && isBinaryObjectEncoding(contentType) && (method === 'POST' || method === 'PUT') && info.isResource) {
+      // Typed clients (kubectl create/run) send protobuf, which policy cannot read: let the API
+      // server itself decode it in a dry run, answering in JSON, so policy sees the real object.
+      parsed = await this.#dryRunAsJson(caller.upstream, method, request, body);
+    }
+    const facts = this.#facts(caller, info, method, parsed);
 
     const decision = await this.#decide(facts, info);
     if (decision.action === 'deny') {
@@ -326,6 +327,40 @@ export class KubeProxy {
     });
     upstream.on('response', (answer) => this.#relay(answer, response, info, () => recordOnce(answer.statusCode ?? 0)));
     upstream.end(body);
+  }
+
+  /** The object a protobuf (or CBOR) write would create, as JSON, from a server-side dry run; undefined if that fails. */
+  #dryRunAsJson(upstream: LoadedCredential, method: string, request: IncomingMessage, body: Buffer): Promise<unknown> {
+    const { credential, agent } = upstream;
+    const url = request.url ?? '/';
+    return new Promise((resolve) => {
+      const dryRun = httpsRequest(
+        {
+          protocol: 'https:',
+          hostname: credential.server.hostname,
+          port: credential.server.port || 443,
+          method,
+          path: `${credential.server.pathname.replace(/\/$/, '')}${url}${url.includes('?') ? '&' : '?'}dryRun=All`,
+          headers: { ...upstreamHeaders(request.headers, credential, false), accept: 'application/json', 'content-length': body.length },
+          agent,
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('error', () => resolve(undefined));
+          answer.on('end', () => {
+            if ((answer.statusCode ?? 500) >= 300) return resolve(undefined);
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            } catch {
+              resolve(undefined);
+            }
+          });
+        },
+      );
+      dryRun.on('error', () => resolve(undefined));
+      dryRun.end(body);
+    });
   }
 
   #relay(answer: IncomingMessage, response: ServerResponse, info: RequestInfo, done: () => void): void {
@@ -465,6 +500,10 @@ export class KubeProxy {
     });
     upstream.end();
   }
+}
+
+function isBinaryObjectEncoding(contentType: string | undefined): boolean {
+  return /protobuf|cbor/i.test(contentType ?? '');
 }
 
 function fileMtime(file: string): number {
