@@ -7,7 +7,8 @@ import { Gateway as GatewayClient } from '../../src/client/gateway.js';
 import { listApiRequests } from '../../src/server/kube/api-request-log.js';
 import { MASKED_SECRET_VALUE } from '../../src/server/kube/secret-masking.js';
 import type { ApiRequestFacts } from '../../src/server/policy/api-request.js';
-import { DB_SECRET_FORBIDDEN_STRINGS, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { DB_SECRET_FORBIDDEN_STRINGS, POD_HTTP_GREETING, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
 import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let double: KubeApiDouble;
@@ -167,6 +168,32 @@ describe('kubectl through the gateway', () => {
     const exec = await kubectl(['exec', 'web-1', '--', 'sh', '-c', 'echo hi; exit 3']);
     expect(exec.stdout).toBe('hi\n');
     expect(exec.code).toBe(3);
+  });
+
+  it('port-forward (WebSocket tunnel, kubectl 1.32 default) reaches the pod port', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const client = new GatewayClient({ url: test.url, token: await test.token() });
+    const session = await client.openSession({ connection: 'k8s' });
+    let output = '';
+    const forwarding = new Promise<void>((resolve) =>
+      session.on('data', (_stream, chunk) => {
+        output += chunk.toString();
+        if (output.includes(`Forwarding from 127.0.0.1:${port}`)) resolve();
+      }),
+    );
+    const run = session.run(['port-forward', 'pod/web-1', `${port}:8080`]);
+    await forwarding;
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await answer.text()).toBe(POD_HTTP_GREETING);
+    session.signal('SIGINT');
+    await run.result;
+    await session.close();
+    expect(listApiRequests(test.gateway.store, { sessionId: session.id }).some((row) => row.subresource === 'portforward' && row.status === 101)).toBe(true);
   });
 
   it('records every API request with the user, and emits api.request', async () => {

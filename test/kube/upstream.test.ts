@@ -54,12 +54,14 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'spdy.kubeconfig'), kubeconfig(spdyUrl, ca.certPem, { token: REAL_TOKEN }));
   writeFileSync(path.join(dir, 'plugin.kubeconfig'), kubeconfig(spdyUrl, ca.certPem, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws-iam-authenticator' } }));
 
-  double = await startKubeApiDouble({ clientCertAuth: true });
+  double = await startKubeApiDouble({ clientCertAuth: true, spdy: true });
   test = await startGateway({
     connections: [
       { name: 'spdy', type: 'kubernetes', kubeconfig: path.join(dir, 'spdy.kubeconfig') },
       { name: 'cert', type: 'kubernetes', kubeconfig: double.clientCertKubeconfigPath },
       { name: 'plugin', type: 'kubernetes', kubeconfig: path.join(dir, 'plugin.kubeconfig') },
+      // kubectl's SPDY fallback, forced: the double then speaks plain SPDY/3.1 for exec.
+      { name: 'cert-spdy', type: 'kubernetes', kubeconfig: double.clientCertKubeconfigPath, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
     ],
   });
 });
@@ -114,6 +116,15 @@ describe('kube proxy upstream', () => {
     expect(result.output).toMatch(/^web-1\s+1\/1\s+Running/m);
     expect(double.requests.length).toBeGreaterThan(0);
     expect(double.requests.every((r) => r.authenticatedBy === 'client-certificate')).toBe(true);
+  });
+
+  it('carries kubectl exec over SPDY (the fallback) with stdout and the exit status', async () => {
+    const client = new GatewayClient({ url: test.url, token: await test.token() });
+    const session = await client.openSession({ connection: 'cert-spdy' });
+    const result = await session.run(['exec', 'web-1', '--', 'sh', '-c', 'echo over-spdy; exit 4'], { collect: true }).result;
+    await session.close();
+    expect(result.output).toMatch(/^over-spdy\n/);
+    expect(result.exitCode).toBe(4);
   });
 
   it('refuses an exec-plugin kubeconfig with one line naming the connection, not the file', async () => {
