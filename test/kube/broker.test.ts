@@ -106,7 +106,7 @@ describe('hoop-shell connect on a kubernetes connection', () => {
       await terminal.waitFor('k8s (default)> ');
       terminal.type('edit deployment/web\r');
       expect(await terminal.waitFor('k8s (default)> ')).toContain('deployment.apps/web edited');
-      const deployment = double.objects.get('deployments', 'default', 'web') as { spec: { template: { spec: { containers: { image: string }[] } } } };
+      const deployment = double.objects.get('deployments', 'default', 'web') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
       expect(deployment.spec.template.spec.containers[0]!.image).toBe('nginx:1.28');
 
       terminal.type('edit secret db\r');
