@@ -307,7 +307,10 @@ export class Gateway {
       if (message.type === 'ping') return send({ type: 'pong', ...(message.id ? { id: message.id } : {}) });
       const extension = this.socketHandlers.get(message.type);
       if (extension) {
-        Promise.resolve(extension(socketContext, message)).catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
+        // .then(): a handler that throws synchronously must not escape to the process.
+        Promise.resolve()
+          .then(() => extension(socketContext, message))
+          .catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
         return;
       }
       if (message.type === 'attach') {
