@@ -42,8 +42,8 @@ function expectNoSecret(text: string): void {
   for (const forbidden of DB_SECRET_FORBIDDEN_STRINGS) expect(text).not.toContain(forbidden);
 }
 
-const kubectl = (args: string[], options: { input?: string; user?: string } = {}) =>
-  test.token(options.user ?? 'alice').then((token) => hoopShell(test, ['exec', 'k8s', '--', ...args], { token, input: options.input, timeoutMs: 30_000 }));
+const kubectl = (args: string[], options: { input?: string; user?: string; actor?: string } = {}) =>
+  test.token(options.user ?? 'alice', ['dev'], { actor: options.actor }).then((token) => hoopShell(test, ['exec', 'k8s', '--', ...args], { token, input: options.input, timeoutMs: 30_000 }));
 
 describe('kubectl through the gateway', () => {
   it('get pods prints the Table columns', async () => {
@@ -197,9 +197,10 @@ describe('kubectl through the gateway', () => {
   });
 
   it('records every API request with the user, and emits api.request', async () => {
-    await kubectl(['get', 'configmap', 'web-config'], { user: 'bob' });
+    await kubectl(['get', 'configmap', 'web-config'], { user: 'bob', actor: 'triage-agent' });
     const rows = listApiRequests(test.gateway.store, { user: 'bob' });
-    expect(rows.find((row) => row.verb === 'get' && row.resource === 'configmaps')).toMatchObject({ name: 'web-config', namespace: 'default', status: 200, user: 'bob', connection: 'k8s' });
+    expect(rows.find((row) => row.verb === 'get' && row.resource === 'configmaps')).toMatchObject({ name: 'web-config', namespace: 'default', status: 200, user: 'bob', actor: 'triage-agent', connection: 'k8s' });
+    expect(rows.every((row) => row.duration_ms >= 0 && !Number.isNaN(Date.parse(row.at)))).toBe(true);
     const denied = listApiRequests(test.gateway.store).find((row) => row.verb === 'delete' && row.name === 'web-2');
     expect(denied).toMatchObject({ status: 403, decision: 'deny', rule: 'web-2 stays', user: 'alice' });
     expect(events.some((event) => event.identity.user === 'bob' && event.resource === 'configmaps' && event.status === 200 && event.durationMs >= 0)).toBe(true);
