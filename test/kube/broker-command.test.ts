@@ -6,7 +6,7 @@ import { loadClusterCredential } from '../../src/server/kube/kubeconfig.js';
 import { checkKubectlCommand } from '../../src/server/kube/kubectl-command.js';
 import { parseRequestInfo } from '../../src/server/kube/request-info.js';
 import { SessionTokens } from '../../src/server/kube/session-tokens.js';
-import { promptWords, wantsTerminal } from '../../src/shell/broker-prompt.js';
+import { promptWords, wantsTerminal, withNamespace } from '../../src/shell/broker-prompt.js';
 import { REFUSED_FLAG_FORMS } from './refused-flags.js';
 
 
@@ -181,5 +181,16 @@ describe('broker prompt terminal choice', () => {
     ['run -it tmp --image=busybox -- sh', true],
   ])('%s → %s', (line, expected) => {
     expect(wantsTerminal(promptWords(line))).toBe(expected);
+  });
+});
+
+describe('broker prompt namespace switch', () => {
+  it('puts -n in front unless the command names a namespace', () => {
+    expect(withNamespace(['get', 'pods'], 'kube-system', 'default')).toEqual(['-n', 'kube-system', 'get', 'pods']);
+    expect(withNamespace(['get', 'pods'], 'default', 'default')).toEqual(['get', 'pods']);
+    expect(withNamespace(['get', 'pods', '-n', 'x'], 'kube-system', 'default')).toEqual(['get', 'pods', '-n', 'x']);
+    expect(withNamespace(['get', 'pods', '--namespace=x'], 'kube-system', 'default')).toEqual(['get', 'pods', '--namespace=x']);
+    expect(withNamespace(['get', 'pods', '-A'], 'kube-system', 'default')).toEqual(['get', 'pods', '-A']);
+    expect(withNamespace(['exec', 'web-1', '--', 'ls', '-n'], 'prod', 'default')).toEqual(['-n', 'prod', 'exec', 'web-1', '--', 'ls', '-n']);
   });
 });
