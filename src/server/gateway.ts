@@ -21,6 +21,8 @@ import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { installAudit, type AuditServices } from './audit/install.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
+import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
+import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
@@ -88,6 +90,8 @@ export class Gateway {
    */
   readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
+  /** The Kubernetes API proxy (started when a kubernetes connection is configured). */
+  kubeProxy?: KubeProxy;
   /** The audit chain, its log on `events`, and recording retention (src/server/audit). */
   audit!: AuditServices;
   signingKey!: SigningKey;
@@ -141,6 +145,12 @@ export class Gateway {
     ]);
     installMasking(this);
     this.#registerRoutes();
+    if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
+      this.kubeProxy = new KubeProxy(this);
+      await this.kubeProxy.start();
+      this.drivers.set('kubernetes', createKubernetesDriver(this.kubeProxy));
+      this.drivers.set('command', withKubeAccess(this.drivers.get('command')!, this.kubeProxy));
+    }
     this.audit = installAudit(this);
     this.#attachments = new SessionAttachments({
       graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
@@ -367,6 +377,7 @@ export class Gateway {
         this.#server.closeAllConnections();
       });
       this.#wss?.close();
+      await this.kubeProxy?.stop();
       this.store?.close();
     })();
     return this.#stopping;

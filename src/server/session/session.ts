@@ -19,6 +19,9 @@ import type { Store } from '../store/store.js';
 import { createSessionHome, sessionEnvironment, type SessionHome } from './environment.js';
 import { PipeProgram, PtyProgram, type Program, type ProgramExit } from './program.js';
 
+/** Stdin a run may receive before its program has started (while it is checked or held). */
+const EARLY_STDIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Where output goes once filtered: the attached client (with backpressure accounting). */
 export interface SessionSink {
   sendControl(message: ServerMessage): void;
@@ -131,6 +134,8 @@ export class Session extends EventEmitter {
   /** Runs asked for and not yet finished, so a cancel can reach them wherever they are. */
   readonly #pendingRuns = new Map<string, AbortController>();
   #pausedForPressure = false;
+  /** Stdin (and eof) of a run that arrived before its program started: delivered once it runs. */
+  #earlyStdin?: { chunks: Buffer[]; bytes: number; eof: boolean };
   #ended = false;
   /** Set when the output filter failed: nothing more of this session's output is shown. */
   #outputStopped = false;
@@ -315,7 +320,8 @@ export class Session extends EventEmitter {
         this.#program?.signal(message.signal);
         return;
       case 'eof':
-        this.#program?.endInput();
+        if (!this.#program && this.#earlyStdin) this.#earlyStdin.eof = true;
+        else this.#program?.endInput();
         return;
       case 'close':
         void this.end({ exitCode: null, reason: 'closed by client' });
@@ -336,7 +342,18 @@ export class Session extends EventEmitter {
   input(data: Buffer): void {
     if (this.#ended) return;
     const program = this.#program;
-    if (!program) return;
+    if (!program) {
+      const early = this.#earlyStdin;
+      if (!early) return;
+      // Bounded: a run held for approval must not make the gateway buffer without end.
+      if (early.bytes + data.length > EARLY_STDIN_LIMIT_BYTES) {
+        this.#sink.sendControl({ type: 'error', code: 'FRAME_TOO_LARGE', message: `more than ${EARLY_STDIN_LIMIT_BYTES} bytes of stdin arrived before the command started; the rest was dropped`, fatal: false });
+        return;
+      }
+      early.bytes += data.length;
+      early.chunks.push(Buffer.from(data));
+      return;
+    }
     if (this.connection.recordInput) this.#recorder?.input(data);
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
@@ -354,6 +371,8 @@ export class Session extends EventEmitter {
     if (this.mode === 'shell') {
       throw new GatewayError('SESSION_STATE', 'this is a terminal session: type commands as input instead of sending run');
     }
+    // A client may send stdin right after `run` (even in the same read); keep it until the program exists.
+    if (message.stdin) this.#earlyStdin = { chunks: [], bytes: 0, eof: false };
     const cancel = new AbortController();
     this.#pendingRuns.set(message.id, cancel);
     // Runs execute in order, one at a time: their output can never interleave.
@@ -372,6 +391,7 @@ export class Session extends EventEmitter {
   }
 
   #reportCancelled(id: string, commandId: number, text: string): void {
+    this.#earlyStdin = undefined;
     this.#services.store.finishCommand(commandId, 130);
     this.#recorder?.marker(commandMarker(text, 'cancelled'));
     this.#sink.sendControl({ type: 'run.exit', id, exitCode: 130 });
@@ -392,6 +412,7 @@ export class Session extends EventEmitter {
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
       this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
       this.#recorder?.marker(commandMarker(text, `denied: ${reason}`));
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
@@ -408,6 +429,7 @@ export class Session extends EventEmitter {
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
+      this.#earlyStdin = undefined;
       this.#recorder?.marker(commandMarker(text, `denied: ${decision.reason ?? decision.rule ?? 'by policy'}`));
       this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
@@ -421,6 +443,7 @@ export class Session extends EventEmitter {
       if (program instanceof PipeProgram) await program.ready();
     } catch (error) {
       store.finishCommand(commandId, 127);
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'error', code: 'SPAWN_FAILED', message: describeError(error), fatal: false, id: message.id });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 127 });
       return;
@@ -429,6 +452,8 @@ export class Session extends EventEmitter {
     if (!message.stdin) program.endInput();
     await new Promise<void>((resolve) => {
       this.#run = { id: message.id, commandId, program };
+      const early = this.#earlyStdin;
+      this.#earlyStdin = undefined;
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
         store.finishCommand(commandId, exit.exitCode);
@@ -437,6 +462,11 @@ export class Session extends EventEmitter {
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
       });
+      for (const chunk of early?.chunks ?? []) {
+        if (this.connection.recordInput) this.#recorder?.input(chunk);
+        program.write(chunk);
+      }
+      if (early?.eof) program.endInput();
     });
   }
 
