@@ -1,0 +1,52 @@
+/**
+ * Benchmarks of other areas, picked up when their modules exist in this build (bench/masking.ts,
+ * bench/recording.ts, bench/policy.ts, bench/kube.ts). Contract for such a module: export
+ * `async function benchX(context): Promise<BenchRow[]>` (see lib/report.ts); rows whose unit is
+ * "x" or "×" are ratios. A missing module is reported as not measured, never guessed.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BenchRow, Report } from './lib/report.js';
+
+export interface OptionalBenchContext {
+  quick: boolean;
+  /** A gateway child with a `shell` command connection, for modules that want one. */
+  gatewayUrl?: string;
+  token?: string;
+}
+
+const MODULES = [
+  { file: 'masking.js', exportName: 'benchMasker', what: 'masker MB/s and session throughput masking on/off' },
+  { file: 'recording.js', exportName: 'benchRecording', what: 'session throughput recording on/off' },
+  { file: 'policy.js', exportName: 'benchPolicy', what: 'policy decisions/s and gate latency' },
+  { file: 'kube.js', exportName: 'benchKube', what: 'kubectl through the proxy vs direct' },
+];
+
+export async function benchOptional(report: Report, context: OptionalBenchContext): Promise<void> {
+  for (const module of MODULES) {
+    const section = `Other areas: ${module.what}`;
+    const url = new URL(`./${module.file}`, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      report.heading(section);
+      report.skip(section, module.what, `bench/${module.file.replace(/\.js$/, '.ts')} is not in this build`);
+      continue;
+    }
+    report.heading(section);
+    try {
+      const loaded = (await import(url.href)) as Record<string, unknown>;
+      const fn = (loaded[module.exportName] ?? Object.entries(loaded).find(([name, value]) => name.startsWith('bench') && typeof value === 'function')?.[1]) as
+        | ((context: OptionalBenchContext) => Promise<BenchRow[] | BenchRow>)
+        | undefined;
+      if (!fn) throw new Error(`bench/${module.file} exports no ${module.exportName}()`);
+      const rows = [await fn(context)].flat();
+      for (const row of rows) {
+        if (row.unit === 'x' || row.unit === '×') {
+          const goal = row.goal ? /([<>]=?)\s*([\d.]+)/.exec(row.goal) : null;
+          report.ratio(section, row.label, row.value, goal ? (goal[1]!.startsWith('>') ? { atLeast: Number(goal[2]) } : { atMost: Number(goal[2]) }) : undefined);
+        } else report.measure(section, row.label, row.value, row.unit, row.goal ? `goal ${row.goal}${row.pass === undefined ? '' : row.pass ? ': met' : ': MISSED'}` : undefined);
+      }
+    } catch (error) {
+      report.skip(section, module.what, `bench/${module.file} failed: ${(error as Error).message}`);
+    }
+  }
+}
