@@ -53,7 +53,7 @@ export class Router {
       }
       const params: Record<string, string> = {};
       route.keys.forEach((key, index) => {
-        params[key] = decodeURIComponent(found[index + 1]!);
+        params[key] = decodeParam(found[index + 1]!);
       });
       return { route, params };
     }
@@ -97,4 +97,13 @@ export function sendJson(response: ServerResponse, status: number, value: unknow
 export function sendError(response: ServerResponse, error: unknown): void {
   const gatewayError = isGatewayError(error) ? error : new GatewayError('INTERNAL', describeError(error));
   sendJson(response, gatewayError.httpStatus, { error: { code: gatewayError.code, message: gatewayError.message } });
+}
+
+/** A path parameter, percent-decoded; bad encoding (`%E0%A4%A`) is the client's error, a 400. */
+function decodeParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new GatewayError('BAD_REQUEST', `malformed percent-encoding in "${text.slice(0, 60)}"`);
+  }
 }
