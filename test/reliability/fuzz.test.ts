@@ -129,10 +129,11 @@ async function exchange(client: RawClient, fuzz: Case, n: number): Promise<{ ans
   else client.ws.send(fuzz.data);
   client.send({ type: 'ping', id: `p${n}` });
   try {
-    await client.waitFor((m) => m.type === 'pong' && m.id === `p${n}`, 10_000);
+    await client.waitFor((m) => m.type === 'pong' && m.id === `p${n}`, 5_000);
   } catch {
-    const { code } = await client.closed;
-    return { answers: client.messages.slice(before).map((m) => m.type), closed: code };
+    const closed = await Promise.race([client.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 3000, undefined))]);
+    if (!closed) throw new Error(`neither an answer nor a close after a fuzz message: ${String(fuzz.data).slice(0, 120)}`);
+    return { answers: client.messages.slice(before).map((m) => m.type), closed: closed.code };
   }
   return { answers: client.messages.slice(before).map((m) => m.type) };
 }
@@ -187,6 +188,7 @@ describe(`fuzz (seed ${SEED})`, () => {
       const fuzz = wsCase();
       const { answers, closed } = await exchange(client, fuzz, n);
       stats.sent++;
+      if (problems.length > 0) throw new Error(`after ${fuzz.label} (${String(fuzz.data).slice(0, 80)}): ${problems[0]}`);
       if (closed !== undefined) {
         // Closing is an answer only with a close code that says why (never an abnormal drop).
         expect([1000, 1002, 1007, 1008, 1009, 1011], `close code after ${fuzz.label}`).toContain(closed);
