@@ -79,7 +79,15 @@ export class ClientSession extends EventEmitter<SessionEvents> {
         resolve();
       });
     });
-    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    // Frames that came in the same read as `session` are emitted before the opener's `await`
+    // resumes: hold everything until the next turn so its first `data` listener sees the prompt.
+    let held: [Buffer, boolean][] | undefined = [];
+    setImmediate(() => {
+      const early = held!;
+      held = undefined;
+      for (const [data, isBinary] of early) this.#onMessage(data, isBinary);
+    });
+    ws.on('message', (data, isBinary) => (held ? held.push([data as Buffer, isBinary]) : this.#onMessage(data as Buffer, isBinary)));
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
