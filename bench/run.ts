@@ -111,7 +111,12 @@ async function main(): Promise<void> {
     if (open['hoop-shell connect (process)'] && open['ssh -tt (process)']) report.ratio(openSection, 'hoop-shell connect / ssh -tt (both client processes)', open['hoop-shell connect (process)'] / open['ssh -tt (process)']);
 
     await benchAgent(report, { target, connection: 'shell', count: sizes.agentCommands });
-    await benchConcurrency(report, { gateway, target, connection: 'shell', sessions: sizes.sessions, file: small, fileBytes: smallBytes });
+    // A fresh gateway for the memory numbers: the one above has moved hundreds of MB, and its
+    // garbage (collected or not) would blur an RSS difference of a few MB.
+    await gateway.stop();
+    gateway = await startGatewayProcess({ config: { connections: [{ name: 'shell', type: 'command', command: BASH }] } });
+    const fresh: GatewayTarget = { url: gateway.url, token: await gateway.token() };
+    await benchConcurrency(report, { gateway, target: fresh, connection: 'shell', sessions: sizes.sessions, file: small, fileBytes: smallBytes });
     await benchOptional(report, { quick, gatewayUrl: gateway.url, token: target.token });
   } finally {
     await sshd?.stop();
