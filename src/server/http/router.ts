@@ -52,9 +52,13 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      route.keys.forEach((key, index) => {
-        params[key] = decodeParam(found[index + 1]!);
-      });
+      for (const [index, key] of route.keys.entries()) {
+        try {
+          params[key] = decodeURIComponent(found[index + 1]!);
+        } catch {
+          throw new GatewayError('BAD_REQUEST', `malformed escape in ${pathname}`);
+        }
+      }
       return { route, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;
@@ -97,13 +101,4 @@ export function sendJson(response: ServerResponse, status: number, value: unknow
 export function sendError(response: ServerResponse, error: unknown): void {
   const gatewayError = isGatewayError(error) ? error : new GatewayError('INTERNAL', describeError(error));
   sendJson(response, gatewayError.httpStatus, { error: { code: gatewayError.code, message: gatewayError.message } });
-}
-
-/** A path parameter, percent-decoded; bad encoding (`%E0%A4%A`) is the client's error, a 400. */
-function decodeParam(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new GatewayError('BAD_REQUEST', `malformed percent-encoding in "${text.slice(0, 60)}"`);
-  }
 }
