@@ -35,10 +35,10 @@ export async function benchOptional(report: Report, context: OptionalBenchContex
     try {
       const loaded = (await import(url.href)) as Record<string, unknown>;
       const fn = (loaded[module.exportName] ?? Object.entries(loaded).find(([name, value]) => name.startsWith('bench') && typeof value === 'function')?.[1]) as
-        | ((context: OptionalBenchContext) => Promise<BenchRow[] | BenchRow>)
+        | ((context: OptionalBenchContext) => Promise<unknown>)
         | undefined;
       if (!fn) throw new Error(`bench/${module.file} exports no ${module.exportName}()`);
-      const rows = [await fn(context)].flat();
+      const rows = toRows(await fn(context));
       for (const row of rows) {
         if (row.unit === 'x' || row.unit === '×') {
           const goal = row.goal ? /([<>]=?)\s*([\d.]+)/.exec(row.goal) : null;
@@ -49,4 +49,22 @@ export async function benchOptional(report: Report, context: OptionalBenchContex
       report.skip(section, module.what, `bench/${module.file} failed: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Rows from what a module returned: BenchRow(s) as they are, or a plain object of numbers
+ * (e.g. `{onMBps, offMBps, ratio, replayOpenMs}`) whose keys name the unit.
+ */
+export function toRows(result: unknown): BenchRow[] {
+  const list = Array.isArray(result) ? result : [result];
+  if (list.every((row) => row && typeof row === 'object' && 'label' in row && 'value' in row)) return list as BenchRow[];
+  const rows: BenchRow[] = [];
+  for (const item of list) {
+    for (const [key, value] of Object.entries((item ?? {}) as Record<string, unknown>)) {
+      if (typeof value !== 'number') continue;
+      const unit = /ratio$/i.test(key) ? 'x' : /MBps$/.test(key) ? 'MB/s' : /Ms$/.test(key) ? 'ms' : /PerSecond$|PerSec$/.test(key) ? '/s' : /MB$/.test(key) ? 'MB' : /bytes/i.test(key) ? 'bytes' : '';
+      rows.push({ label: key, value, unit });
+    }
+  }
+  return rows;
 }
