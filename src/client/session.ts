@@ -56,6 +56,17 @@ export interface SessionEvents {
   close: [code: number, reason: string];
 }
 
+/** Frames that arrived after the handshake's reply and before a ClientSession bound the socket. */
+const earlyFrames = new WeakMap<WebSocket, { frames: [Buffer, boolean][]; stop(): void }>();
+
+/** Called by the handshake the moment it resolves: nothing that follows `session` is dropped. */
+export function holdEarlyFrames(ws: WebSocket): void {
+  const frames: [Buffer, boolean][] = [];
+  const listener = (data: WebSocket.RawData, isBinary: boolean): void => void frames.push([data as Buffer, isBinary]);
+  ws.on('message', listener);
+  earlyFrames.set(ws, { frames, stop: () => ws.off('message', listener) });
+}
+
 export class ClientSession extends EventEmitter<SessionEvents> {
   readonly id: string;
   readonly connection: string;
@@ -97,7 +108,10 @@ export class ClientSession extends EventEmitter<SessionEvents> {
     this.#ws = ws;
     // Frames that came in the same read as `session` are emitted before the opener's `await`
     // resumes: hold everything until the next turn so its first `data` listener sees the prompt.
-    let held: [Buffer, boolean][] | undefined = [];
+    const early = earlyFrames.get(ws);
+    early?.stop();
+    earlyFrames.delete(ws);
+    let held: [Buffer, boolean][] | undefined = [...(early?.frames ?? [])];
     setImmediate(() => {
       const early = held!;
       held = undefined;
