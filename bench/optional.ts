@@ -17,7 +17,7 @@ export interface OptionalBenchContext {
 
 const MODULES = [
   { file: 'masking.js', exportName: 'benchMasker', what: 'masker MB/s and session throughput masking on/off' },
-  { file: 'recording.js', exportName: 'benchRecording', what: 'session throughput recording on/off' },
+  { file: 'recording.js', exportName: 'benchRecording', what: 'session throughput recording on/off', goals: { ratio: '>= 0.9' } as Record<string, string> },
   { file: 'policy.js', exportName: 'benchPolicy', what: 'policy decisions/s and gate latency' },
   { file: 'kube.js', exportName: 'benchKube', what: 'kubectl through the proxy vs direct' },
 ];
@@ -38,7 +38,7 @@ export async function benchOptional(report: Report, context: OptionalBenchContex
         | ((context: OptionalBenchContext) => Promise<unknown>)
         | undefined;
       if (!fn) throw new Error(`bench/${module.file} exports no ${module.exportName}()`);
-      const rows = toRows(await fn(context));
+      const rows = toRows(await fn(context), 'goals' in module ? module.goals : undefined);
       for (const row of rows) {
         if (row.unit === 'x' || row.unit === '×') {
           const goal = row.goal ? /([<>]=?)\s*([\d.]+)/.exec(row.goal) : null;
@@ -55,7 +55,7 @@ export async function benchOptional(report: Report, context: OptionalBenchContex
  * Rows from what a module returned: BenchRow(s) as they are, or a plain object of numbers
  * (e.g. `{onMBps, offMBps, ratio, replayOpenMs}`) whose keys name the unit.
  */
-export function toRows(result: unknown): BenchRow[] {
+export function toRows(result: unknown, goals: Record<string, string> = {}): BenchRow[] {
   const list = Array.isArray(result) ? result : [result];
   if (list.every((row) => row && typeof row === 'object' && 'label' in row && 'value' in row)) return list as BenchRow[];
   const rows: BenchRow[] = [];
@@ -63,7 +63,7 @@ export function toRows(result: unknown): BenchRow[] {
     for (const [key, value] of Object.entries((item ?? {}) as Record<string, unknown>)) {
       if (typeof value !== 'number') continue;
       const unit = /ratio$/i.test(key) ? 'x' : /MBps$/.test(key) ? 'MB/s' : /Ms$/.test(key) ? 'ms' : /PerSecond$|PerSec$/.test(key) ? '/s' : /MB$/.test(key) ? 'MB' : /bytes/i.test(key) ? 'bytes' : '';
-      rows.push({ label: key, value, unit });
+      rows.push({ label: key === 'ratio' ? 'on / off' : key, value, unit, ...(goals[key] ? { goal: goals[key] } : {}) });
     }
   }
   return rows;
