@@ -291,14 +291,14 @@ export class Session extends EventEmitter {
     }
   }
 
-  /** The recorder's file stream drains on its own schedule; check it until it is under the mark. */
+  /** The recorder's file stream drains on its own schedule: resume on its drain, not a poll. */
   #waitForRecorder(): void {
     const check = (): void => {
       if (!this.#pausedForPressure || this.#ended) return;
-      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) setTimeout(check, 5).unref();
+      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) this.#recorder!.onceDrained(check);
       else this.#relievePressure();
     };
-    setTimeout(check, 5).unref();
+    check();
   }
 
   #relievePressure(force = false): void {
