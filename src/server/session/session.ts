@@ -118,6 +118,8 @@ export class Session extends EventEmitter {
   #run?: ActiveRun;
   #runQueue: Promise<void> = Promise.resolve();
   #pausedForPressure = false;
+  /** Stdin (and eof) of a run that arrived before its program started: delivered once it runs. */
+  #earlyStdin?: { chunks: Buffer[]; eof: boolean };
   #ended = false;
   #endPromise?: Promise<void>;
 
@@ -286,7 +288,8 @@ export class Session extends EventEmitter {
         this.#program?.signal(message.signal);
         return;
       case 'eof':
-        this.#program?.endInput();
+        if (!this.#program && this.#earlyStdin) this.#earlyStdin.eof = true;
+        else this.#program?.endInput();
         return;
       case 'close':
         void this.end({ exitCode: null, reason: 'closed by client' });
@@ -303,7 +306,10 @@ export class Session extends EventEmitter {
   input(data: Buffer): void {
     if (this.#ended) return;
     const program = this.#program;
-    if (!program) return;
+    if (!program) {
+      this.#earlyStdin?.chunks.push(Buffer.from(data));
+      return;
+    }
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
@@ -328,6 +334,8 @@ export class Session extends EventEmitter {
     if (this.#ended || !this.#context) return;
     const { driver, store, authorizeRun } = this.#services;
     const text = driver.describe(message.command);
+    // A client may send stdin right after `run`; keep it until the program exists (or is refused).
+    this.#earlyStdin = message.stdin ? { chunks: [], eof: false } : undefined;
     const commandId = store.insertCommand({ sessionId: this.id, text });
     this.emit('command', { commandId, runId: message.id, text, phase: 'received' } satisfies CommandEvent);
     let spec;
@@ -373,6 +381,8 @@ export class Session extends EventEmitter {
     if (!message.stdin) program.endInput();
     await new Promise<void>((resolve) => {
       this.#run = { id: message.id, commandId, program };
+      const early = this.#earlyStdin;
+      this.#earlyStdin = undefined;
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
         store.finishCommand(commandId, exit.exitCode);
@@ -381,6 +391,8 @@ export class Session extends EventEmitter {
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
       });
+      for (const chunk of early?.chunks ?? []) program.write(chunk);
+      if (early?.eof) program.endInput();
     });
   }
 
