@@ -11,6 +11,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import { parse as parseShell } from 'shell-quote';
 import type { ClientSession, RunResult } from '../client/session.js';
+import { editOnClient } from './broker-edit.js';
 import type { ConnectOptions } from './connect.js';
 import { enterRawMode } from './connect.js';
 
@@ -164,6 +165,12 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
     const text = line.trim();
     if (text === '') continue;
     if (text === 'exit' || text === 'quit' || text === 'logout') break;
+    const words = promptWords(text);
+    if (words[0] === 'edit') {
+      // Collected output goes to the terminal after the run, so nothing is printed twice.
+      await editOnClient(session, words.slice(1), { stdout, stderr });
+      continue;
+    }
     await runLine(text);
   }
   if (gone) {

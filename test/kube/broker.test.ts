@@ -96,6 +96,30 @@ describe('hoop-shell connect on a kubernetes connection', () => {
     expect(commands).toEqual(expect.arrayContaining(['kubectl get pods', 'kubectl exec -it web-1 -- sh', 'kubectl logs -f web-1']));
   });
 
+  it('edit runs on the client: own editor, replace through the gateway; a Secret edit cannot write the placeholder back', async () => {
+    const terminal = new Terminal(['connect', 'k8s'], {
+      HOOP_GATEWAY: test.url,
+      HOOP_TOKEN: await test.token(),
+      EDITOR: 'sed -i -e s/nginx:1.27/nginx:1.28/ -e s/app:\\ web/app:\\ edited/',
+    });
+    try {
+      await terminal.waitFor('k8s (default)> ');
+      terminal.type('edit deployment/web\r');
+      expect(await terminal.waitFor('k8s (default)> ')).toContain('deployment.apps/web edited');
+      const deployment = double.objects.get('deployments', 'default', 'web') as { spec: { template: { spec: { containers: { image: string }[] } } } };
+      expect(deployment.spec.template.spec.containers[0]!.image).toBe('nginx:1.28');
+
+      terminal.type('edit secret db\r');
+      expect(await terminal.waitFor('k8s (default)> ')).toMatch(/placeholder/);
+      expect(double.objects.get('secrets', 'default', 'db')?.metadata.labels).toEqual({ app: 'web' });
+
+      terminal.type('exit\r');
+      expect(await terminal.exited).toBe(0);
+    } finally {
+      terminal.process.kill();
+    }
+  });
+
   it('Ctrl-D leaves the prompt', async () => {
     const terminal = new Terminal(['connect', 'k8s'], { HOOP_GATEWAY: test.url, HOOP_TOKEN: await test.token() });
     try {

@@ -16,6 +16,9 @@ import {
   startKubeApiDouble,
   type KubeApiDouble,
 } from '../fixtures/kube-api-double/index.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from '../fixtures/kube-api-double/patch.js';
+import { decodeKubernetesProtobuf, encodeKubernetesProtobuf } from '../fixtures/kube-api-double/protobuf.js';
+import { parseFieldSelector, parseLabelSelector } from '../fixtures/kube-api-double/selectors.js';
 
 let double: KubeApiDouble;
 let home: string;
@@ -159,6 +162,17 @@ describe('kube-api-double with the real kubectl', () => {
     expect((await kubectl(['get', 'namespaces', '-o', 'name'])).stdout).toBe('namespace/default\nnamespace/kube-system\nnamespace/team-a\n');
   });
 
+  it('answers typed clients in protobuf: describe secret decodes it and prints sizes', async () => {
+    const result = await kubectl(['describe', 'secret', 'db']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/password:\s+21 bytes\nusername:\s+13 bytes/);
+    const typed = double.requests.findLast((r) => r.resource === 'secrets' && r.name === 'db')!;
+    expect(typed.accept).toMatch(/^application\/vnd\.kubernetes\.protobuf/);
+    expect(typed.responseContentType).toBe('application/vnd.kubernetes.protobuf');
+    const secret = double.objects.get('secrets', 'default', 'db')!;
+    expect(decodeKubernetesProtobuf(encodeKubernetesProtobuf({ ...secret })!)).toEqual({ ...secret });
+  });
+
   it('scale, label and rollout restart change the stored deployment', async () => {
     expect(await kubectl(['scale', 'deployment', 'web', '--replicas=3'])).toMatchObject({ code: 0, stdout: 'deployment.apps/web scaled\n' });
     expect((double.objects.get('deployments', 'default', 'web')!.spec as { replicas: number }).replicas).toBe(3);
@@ -255,5 +269,59 @@ describe('kube-api-double with the real kubectl', () => {
     } finally {
       await certDouble.stop();
     }
+  });
+});
+
+describe('kube-api-double patch semantics', () => {
+  const pod = {
+    metadata: { name: 'p', labels: { a: '1', b: '2' }, finalizers: ['x'] },
+    spec: {
+      containers: [
+        { name: 'web', image: 'nginx:1', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] },
+        { name: 'side', image: 'busybox' },
+      ],
+    },
+  };
+
+  it('strategic merge patch merges containers by name, deletes with $patch and null, orders with $setElementOrder', () => {
+    const patched = strategicMergePatch(pod, {
+      metadata: { labels: { b: null, c: '3' }, finalizers: ['y'] },
+      spec: {
+        '$setElementOrder/containers': [{ name: 'side' }, { name: 'web' }, { name: 'new' }],
+        containers: [{ name: 'web', image: 'nginx:2', env: [{ name: 'B', value: '2' }] }, { name: 'side', $patch: 'delete' }, { name: 'new', image: 'alpine' }],
+      },
+    }) as typeof pod;
+    expect(patched.metadata.labels).toEqual({ a: '1', c: '3' });
+    expect(patched.metadata.finalizers).toEqual(['x', 'y']);
+    expect(patched.spec.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['web=nginx:2', 'new=alpine']);
+    expect(patched.spec.containers[0]!.env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '2' }]);
+    expect(patched.spec.containers[0]!.ports).toEqual([{ containerPort: 80 }]);
+    expect(pod.spec.containers).toHaveLength(2);
+  });
+
+  it('merge patch replaces lists and removes null keys; json patch applies ops and fails on a bad test', () => {
+    expect((mergePatch(pod, { spec: { containers: [{ name: 'only', image: 'x' }] } }) as typeof pod).spec.containers).toEqual([{ name: 'only', image: 'x' }]);
+    expect((mergePatch(pod, { metadata: { labels: null } }) as typeof pod).metadata).toEqual({ name: 'p', finalizers: ['x'] });
+    const patched = jsonPatch(pod, [
+      { op: 'replace', path: '/spec/containers/0/image', value: 'nginx:3' },
+      { op: 'add', path: '/metadata/labels/k~1v', value: 'slash' },
+      { op: 'remove', path: '/spec/containers/1' },
+      { op: 'test', path: '/metadata/name', value: 'p' },
+    ]) as typeof pod;
+    expect(patched.spec.containers.map((c) => c.image)).toEqual(['nginx:3']);
+    expect(patched.metadata.labels).toEqual({ a: '1', b: '2', 'k/v': 'slash' });
+    expect(() => jsonPatch(pod, [{ op: 'test', path: '/metadata/name', value: 'q' }])).toThrow(/testing value/);
+    expect(() => jsonPatch(pod, [{ op: 'remove', path: '/nope' }])).toThrow(/missing/);
+  });
+
+  it('label and field selectors follow the API server grammar', () => {
+    const object = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'n', labels }, status: { phase: 'Running' } });
+    const match = parseLabelSelector('app in (web,api),tier!=db,!canary,env');
+    expect(match(object({ app: 'web', env: 'prod' }))).toBe(true);
+    expect(match(object({ app: 'web', env: 'prod', canary: 'y' }))).toBe(false);
+    expect(match(object({ app: 'db', env: 'prod' }))).toBe(false);
+    expect(match(object({ app: 'api' }))).toBe(false);
+    expect(parseFieldSelector('metadata.name=n,status.phase!=Pending')(object({}))).toBe(true);
+    expect(() => parseLabelSelector('a=(b')).toThrow();
   });
 });

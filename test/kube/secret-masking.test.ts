@@ -22,6 +22,7 @@ import {
   maskJsonBody,
   maskResponseBody,
   maskSecrets,
+  secretMasking,
 } from '../../src/server/kube/secret-masking.js';
 import { DB_SECRET_BASE64, DB_SECRET_FORBIDDEN_STRINGS, DB_SECRET_VALUES, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
 
@@ -262,6 +263,12 @@ describe('bodyCarriesPlaceholder', () => {
     expect(body).not.toContain(MASKED_SECRET_VALUE);
     expect(bodyCarriesPlaceholder(body)).toBe(true);
     expect(bodyCarriesPlaceholder(patch)).toBe(true);
+  });
+
+  it('is offered as one object for the proxy adapter', () => {
+    expect(secretMasking.mask(secret('db')).data).toEqual({ username: MASKED_SECRET_VALUE, password: MASKED_SECRET_VALUE });
+    expect(secretMasking.carriesPlaceholder(secretMasking.mask(secret('db')))).toBe(true);
+    expect(secretMasking.placeholders).toEqual([MASKED_SECRET_VALUE]);
   });
 
   it('passes bodies with real values, empty bodies and unrelated text', () => {

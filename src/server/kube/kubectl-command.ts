@@ -99,7 +99,8 @@ function checkOutput(value: string | undefined): void {
 function checkPathFlag(flag: string, value: string | undefined): void {
   if ((flag === 'filename' || flag === 'f') && value === '-') return;
   const shown = flag.length === 1 ? `-${flag}` : `--${flag}`;
-  if (flag === 'filename' || flag === 'f') refuse(`${shown} ${value ?? ''} would read a file on the gateway host; send the manifest on stdin: -f - < file`.replace('  ', ' '));
+  // The value is not echoed: a path on the gateway host is nothing to repeat back.
+  if (flag === 'filename' || flag === 'f') refuse(`${shown} FILE would read a file on the gateway host; send the manifest on stdin: -f - < file`);
   refuse(`${shown} names a path on the gateway host, which broker mode does not offer`);
 }
 

@@ -187,7 +187,10 @@ export class WatchEventMasker {
   #escaped = false;
   masked = 0;
 
-  /** Feeds a chunk; returns the masked bytes of every event completed by it (possibly empty). */
+  /**
+   * Feeds a chunk; returns the masked bytes of every event completed by it (possibly empty).
+   * After it throws, the stream must be cut: the masker's state is no longer meaningful.
+   */
   push(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
     let start = 0;
@@ -323,3 +326,10 @@ function parseStructured(text: string): unknown {
     }
   }
 }
+
+/** The three operations in one object, the shape the proxy's masking adapter consumes. */
+export const secretMasking = {
+  mask: <T>(value: T): T => maskSecrets(value).value,
+  carriesPlaceholder: (value: unknown): boolean => bodyCarriesPlaceholder(value),
+  placeholders: [MASKED_SECRET_VALUE] as string[],
+};
