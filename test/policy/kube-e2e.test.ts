@@ -4,6 +4,8 @@
  * proof: a held delete sends nothing until approved, then exactly one DELETE.
  */
 import { EventEmitter } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../src/server/approvals/approval-store.js';
 import { ApprovalService } from '../../src/server/approvals/approvals.js';
@@ -105,7 +107,9 @@ describe('Kubernetes: held at the command layer', () => {
 
 describe('Kubernetes: what the command layer cannot see is held at the API layer', () => {
   it('a delete hidden in a script run from a bash session is held at the API layer, then released', async () => {
-    const script = `printf '#!/bin/sh\\nkubectl delete pod web-2\\n' > /tmp/hoop-hidden-$$.sh && chmod +x /tmp/hoop-hidden-$$.sh && /tmp/hoop-hidden-$$.sh; rm -f /tmp/hoop-hidden-$$.sh`;
+    // A script file the command layer cannot read: it sees printf, chmod and a program it does not know.
+    const file = path.join(tmpdir(), `hoop-hidden-${process.pid}-${Date.now()}.sh`);
+    const script = `printf '#!/bin/sh\\nkubectl delete pod web-2\\n' > ${file} && chmod +x ${file} && ${file}; rm -f ${file}`;
     const exec = hoopShell(test, ['exec', 'ops', '--', script], { token: alice, timeoutMs: 60_000 });
     const pending = await waitForPending(test, bob, (approval) => approval.layer === 'api' && approval.apiRequest?.includes('web-2') === true);
     expect(pending.apiRequest).toMatch(/^DELETE \/api\/v1\/namespaces\/default\/pods\/web-2/);
