@@ -38,7 +38,7 @@ export function registerApprovalRoutes(gateway: Gateway, approvals: ApprovalServ
     });
   }
 
-  gateway.socketHandlers.set('subscribe', (context: SocketContext, message) => {
+  gateway.socketHandlers.set('subscribe', async (context: SocketContext, message) => {
     if (message.type !== 'subscribe') return;
     const unknown = message.topics.filter((topic) => !(SUBSCRIBE_TOPICS as readonly string[]).includes(topic));
     // Other modules may serve other topics; we only answer for ours and ignore the rest.
