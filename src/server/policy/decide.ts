@@ -50,7 +50,7 @@ export class PolicyDecider {
     const kube = kubectlFacts(words, { defaultNamespace: options.defaultNamespace });
     const decide = (facts: PolicyFacts): PolicyDecision => (options.explain ? this.engine.explain(facts) : this.engine.decide(facts));
     const decisions = kube.map((facts) => decide({ ...base(asker), kube: facts }));
-    decisions.push(decide({ ...base(asker), command: { program: 'kubectl', args: words.map((text) => ({ text, dynamic: false })) } }));
+    if (this.engine.hasCommandRules) decisions.push(decide({ ...base(asker), command: { program: 'kubectl', args: words.map((text) => ({ text, dynamic: false })) } }));
     return { ...merge(decisions, this.engine.defaultAction), kube, complete: true, problems: [] };
   }
 

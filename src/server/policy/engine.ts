@@ -31,7 +31,7 @@ export interface PolicyDecision {
   action: PolicyAction;
   /** The deciding rule (none when `policy.default` decided). */
   rule?: CompiledRule;
-  why: string[];
+  why: readonly string[];
   /** Every rule that matched (explain computes these; the hot path only the deciding one). */
   matches?: RuleMatch[];
 }
@@ -171,13 +171,43 @@ function compileChecks(checks: Check[]): Check {
   }
 }
 
+/** Precomputed per (connection, kind of request): only the rules that could ever match it. */
+const MAX_INDEXED_CONNECTIONS = 1000;
+const NO_RULE_ALLOW: readonly string[] = Object.freeze(['no rule matched; policy.default is allow']);
+
 export class PolicyEngine {
   readonly rules: CompiledRule[];
   readonly defaultAction: PolicyAction;
+  readonly #index = new Map<string, Map<string, CompiledRule[]>>();
+  /** Whether any rule looks at shell commands (kubectl argv then also becomes command facts). */
+  readonly hasCommandRules: boolean;
 
   constructor(rules: CompiledRule[], defaultAction: PolicyAction) {
     this.rules = rules;
     this.defaultAction = defaultAction;
+    this.hasCommandRules = rules.some((rule) => rule.config.match.commands !== undefined);
+  }
+
+  /** Rules that name this connection (or none) and fit this kind of request; in config order. */
+  #candidates(facts: PolicyFacts): CompiledRule[] {
+    const kind = facts.kube ? (facts.command ? 'both' : 'kube') : facts.command ? 'command' : 'none';
+    let byConnection = this.#index.get(kind);
+    if (!byConnection) this.#index.set(kind, (byConnection = new Map()));
+    let list = byConnection.get(facts.connection);
+    if (!list) {
+      list = this.rules.filter((rule) => {
+        const match = rule.config.match;
+        const connections = match.connection === undefined ? undefined : Array.isArray(match.connection) ? match.connection : [match.connection];
+        if (connections && !connections.includes(facts.connection)) return false;
+        const needsKube = match.verbs || match.resources || match.namespaces || match.names || match.privileged !== undefined;
+        if (needsKube && !facts.kube) return false;
+        if (match.commands && !facts.command) return false;
+        return true;
+      });
+      if (byConnection.size >= MAX_INDEXED_CONNECTIONS) byConnection.clear();
+      byConnection.set(facts.connection, list);
+    }
+    return list;
   }
 
   static fromConfig(policy: { default: PolicyAction; rules: PolicyRuleConfig[] }, parseTimeout: (text: string) => number | undefined): PolicyEngine {
@@ -188,21 +218,22 @@ export class PolicyEngine {
   /** The hot path: the strictest matching rule, first in config order among equals. */
   decide(facts: PolicyFacts): PolicyDecision {
     let best: CompiledRule | undefined;
-    for (const rule of this.rules) {
+    for (const rule of this.#candidates(facts)) {
       if ((best === undefined || ACTION_RANK[rule.action] > ACTION_RANK[best.action]) && rule.test(facts)) {
         best = rule;
         if (rule.action === 'deny') break;
       }
     }
-    if (!best) return { action: this.defaultAction, why: [`no rule matched; policy.default is ${this.defaultAction}`] };
-    return { action: best.action, rule: best, why: best.explain(facts) };
+    if (!best) return { action: this.defaultAction, why: this.defaultAction === 'allow' ? NO_RULE_ALLOW : [`no rule matched; policy.default is ${this.defaultAction}`] };
+    // Reasons are for people (approvers, refusals): an allow needs none on the hot path.
+    return { action: best.action, rule: best, why: best.action === 'allow' ? [] : best.explain(facts) };
   }
 
   /** Every rule that matched and why (for `policy explain`). */
   explain(facts: PolicyFacts): PolicyDecision {
     const matches = this.rules.filter((rule) => rule.test(facts)).map((rule) => ({ rule, why: rule.explain(facts) }));
     const decision = this.decide(facts);
-    return { ...decision, matches };
+    return { ...decision, why: decision.rule ? decision.rule.explain(facts) : decision.why, matches };
   }
 }
 

@@ -111,7 +111,7 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
       apiRequest: spec.apiRequest,
       layer: spec.layer,
       rule: ruleName(decision),
-      why: decision.why,
+      why: [...decision.why],
       groups: approvers.groups,
       count: approvers.count,
       timeoutSeconds: timeoutOf(decision),

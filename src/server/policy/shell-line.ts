@@ -153,6 +153,7 @@ function findBrace(text: string, from: number): number {
 }
 
 const OPERATORS = ['&&', '||', ';;', '|&', '|', '&', ';', '(', ')', '\n'];
+const OPERATOR_START = new Set(['&', '|', ';', '(', ')', '\n']);
 const REDIRECTS = ['<<<', '<<-', '<<', '&>>', '&>', '>>', '>|', '>&', '<&', '<>', '>', '<'];
 
 function tokenize(text: string, reader: Reader): Token[] {
@@ -205,9 +206,10 @@ function tokenize(text: string, reader: Reader): Token[] {
       index = end < 0 ? length : end;
       continue;
     }
-    const redirect = /^[0-9]*/.exec(text.slice(index))![0];
-    const afterDigits = index + redirect.length;
-    const redirOp = REDIRECTS.find((op) => text.startsWith(op, afterDigits));
+    let afterDigits = index;
+    while (afterDigits < length && text.charCodeAt(afterDigits) >= 48 && text.charCodeAt(afterDigits) <= 57) afterDigits++;
+    const first = text[afterDigits];
+    const redirOp = first === '<' || first === '>' || first === '&' ? REDIRECTS.find((op) => text.startsWith(op, afterDigits)) : undefined;
     if (redirOp && !(redirOp === '<' && text[afterDigits + 1] === '(') && !(redirOp === '>' && text[afterDigits + 1] === '(')) {
       index = afterDigits + redirOp.length;
       const token: RedirToken = { kind: 'redir', op: redirOp };
@@ -224,7 +226,7 @@ function tokenize(text: string, reader: Reader): Token[] {
       tokens.push(token);
       continue;
     }
-    const op = OPERATORS.find((candidate) => text.startsWith(candidate, index));
+    const op = OPERATOR_START.has(char) ? OPERATORS.find((candidate) => text.startsWith(candidate, index)) : undefined;
     if (op) {
       index += op.length;
       tokens.push({ kind: 'op', op });
