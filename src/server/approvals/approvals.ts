@@ -130,7 +130,10 @@ export class ApprovalService {
     if (decision === 'deny' && !trimmed) throw new GatewayError('BAD_REQUEST', 'a deny needs a reason (--reason TEXT)');
     if (approval.status !== 'pending') throw new GatewayError('SESSION_STATE', `approval ${id} is already ${approval.status}${approval.deniedBy ? ` by ${approval.deniedBy}` : ''}`);
     const refusal = this.refusal(identity, approval);
-    if (refusal) throw new GatewayError('FORBIDDEN', refusal);
+    if (refusal) {
+      const again = approval.approvals.some((entry) => entry.by === identity.user);
+      throw new GatewayError(again ? 'SESSION_STATE' : 'FORBIDDEN', refusal);
+    }
     const at = new Date().toISOString();
     if (decision === 'deny') {
       this.store.finish(id, 'denied', { deniedBy: identity.user, reason: trimmed, at });
