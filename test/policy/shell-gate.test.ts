@@ -227,7 +227,7 @@ describe('shell-mode gate', () => {
     const pending = await waitForPending(test, bob, (approval) => approval.command === `rm -rf ${dir}`);
     await terminal.waitAfter(mark, 'held for approval');
     terminal.type('\x03');
-    await terminal.waitAfter(mark, /withdrawn by alice/);
+    await terminal.waitAfter(mark, /withdrawn by alice; it was not run/);
     const after = await api<ApprovalView>(test, bob, 'GET', `/v1/approvals/${pending.id}`);
     expect(after.body.status).toBe('expired');
     const late = await api<{ error: { message: string } }>(test, bob, 'POST', `/v1/approvals/${pending.id}/approve`, {});

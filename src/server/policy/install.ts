@@ -121,8 +121,9 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
     session.mark(`⏸ held for approval ${id}: ${spec.apiRequest ?? spec.text} (rule "${ruleName(decision)}", needs ${needs})`);
     spec.tell.held(id, needs, held.approval.expiresAt);
     const onEnd = (): void => held.cancel('the session ended while the command was held; it was not run');
-    const onAbort = (): void => held.cancel(`withdrawn by ${session.identity.user} (Ctrl-C); it was not run`);
+    const onAbort = (): void => held.cancel(`withdrawn by ${session.identity.user}; it was not run`);
     session.once('end', onEnd);
+    if (spec.signal?.aborted) onAbort();
     spec.signal?.addEventListener('abort', onAbort, { once: true });
     const outcome = await held.outcome;
     session.off('end', onEnd);
@@ -162,6 +163,8 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
       text: mask(run.text),
       layer: 'command',
       decision,
+      // A client may cancel a run it asked for (the session passes the signal when it supports it).
+      signal: (run as { signal?: AbortSignal }).signal,
       tell: {
         held: (approval, needs, expiresAt) => session.notify({ type: 'held', id: run.id, approval, rule: ruleName(decision), needs, expiresAt }),
         outcome: (outcome) => {
