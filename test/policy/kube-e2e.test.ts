@@ -4,15 +4,17 @@
  * proof: a held delete sends nothing until approved, then exactly one DELETE.
  */
 import { EventEmitter } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as pty from 'node-pty';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../src/server/approvals/approval-store.js';
 import { ApprovalService } from '../../src/server/approvals/approvals.js';
 import { policyOf } from '../../src/server/policy/install.js';
 import type { ApprovalView } from '../../src/protocol/approval.js';
-import { startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
-import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { podObject, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
+import { BIN, hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { api, waitForPending } from './helpers.js';
 
 let double: KubeApiDouble;
@@ -136,6 +138,45 @@ describe('Kubernetes: what the command layer cannot see is held at the API layer
     expect(double.objects.get('pods', 'default', 'root-shell')).toBeUndefined();
     expect(double.requests.some((request) => request.method !== 'GET' && request.name === 'root-shell' && (request as { status?: number }).status === 201)).toBe(false);
   });
+});
+
+describe('Kubernetes: an obfuscated delete typed in a bash terminal session', () => {
+  it('passes the command layer (it cannot read the script) and is held at the API layer, shown in the terminal', async () => {
+    const file = path.join(tmpdir(), `hoop-obfuscated-${process.pid}-${Date.now()}.sh`);
+    writeFileSync(file, `#!/bin/sh\nk=kube; $\{k}ctl delete "$(echo cG9k | base64 -d)" web-1\n`, { mode: 0o755 });
+    // web-1 was deleted by the first test; bring it back so there is something to delete.
+    if (!double.objects.get('pods', 'default', 'web-1')) double.objects.create('pods', podObject('web-1', 'default', { app: 'web' }, 9));
+    const before = deletes('web-1');
+    const terminal = pty.spawn(process.execPath, [BIN.shell, 'connect', 'ops'], {
+      cols: 120,
+      rows: 30,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, HOOP_GATEWAY: test.url, HOOP_TOKEN: alice, TERM: 'xterm-256color' },
+    });
+    let output = '';
+    terminal.onData((data) => (output += data));
+    try {
+      const until = async (pattern: RegExp): Promise<void> => {
+        for (let i = 0; i < 750 && !pattern.test(output); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(output, output.slice(-1200)).toMatch(pattern);
+      };
+      await until(/[$#] $/m);
+      terminal.write(`${file}\r`);
+      const pending = await waitForPending(test, bob, (approval) => approval.layer === 'api' && approval.apiRequest?.includes('/pods/web-1') === true);
+      expect(pending.rule).toBe('deleting pods needs on-call');
+      await until(new RegExp(`held for approval ${pending.id}: DELETE /api/v1/namespaces/default/pods/web-1`));
+      expect(deletes('web-1')).toBe(before);
+      await api(test, bob, 'POST', `/v1/approvals/${pending.id}/approve`, {});
+      await until(/approved by bob/);
+      await until(/pod "web-1" deleted/);
+      expect(deletes('web-1')).toBe(before + 1);
+    } finally {
+      const exited = new Promise((resolve) => terminal.onExit(resolve));
+      terminal.write('exit\r');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      terminal.kill();
+      rmSync(file, { force: true });
+    }
+  }, 90_000);
 });
 
 describe('approvals left pending by a gateway that died', () => {
