@@ -126,7 +126,12 @@ export class CommandGate implements InputGate {
       return;
     }
     this.#queue.push(text);
-    void this.#pump();
+    this.#pump().catch(() => {
+      // A failure inside the gate never lets a line through: it is cancelled like a deny.
+      this.#queue = [];
+      this.#pumping = false;
+      this.#cancel();
+    });
   }
 
   dispose(): void {
@@ -336,7 +341,12 @@ export class CommandGate implements InputGate {
     let chosen: { line: string; decision: LineDecision } | undefined;
     for (const candidate of candidates) {
       const line = prefix + candidate;
-      const decision = this.#options.decide(line);
+      let decision: LineDecision;
+      try {
+        decision = this.#options.decide(line);
+      } catch (error) {
+        decision = { action: 'deny', why: [`the command gate failed to check this line (${(error as Error).message})`], kube: [], complete: true, problems: [] };
+      }
       if (!chosen || ACTION_RANK[decision.action] > ACTION_RANK[chosen.decision.action] || (!decision.complete && chosen.decision.complete)) chosen = { line, decision };
     }
     const { line, decision } = chosen!;

@@ -5,6 +5,7 @@
  * recording gets a marker at every step, and an approved command's own API requests are not held
  * a second time (a grant for that session, that rule and those operations, while it runs).
  */
+import { describeError } from '../../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { CommandDecision, Session } from '../session/session.js';
 import type { RunCommand } from '../connections/driver.js';
@@ -155,6 +156,16 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
 
   // A hook set before start (a test, another module) is kept: policy only fills what is empty.
   gateway.sessionHooks.authorizeRun ??= async (session, run) => {
+    try {
+      return await authorizeRun(session, run);
+    } catch (error) {
+      // Fail closed with a reason: a broken check never runs the command, and never hangs the run.
+      gateway.logger.log('error', 'policy.run-check-failed', { session: session.id, error: describeError(error) });
+      return { action: 'deny', rule: 'policy error', reason: `the policy check failed: ${describeError(error)}` };
+    }
+  };
+
+  const authorizeRun = async (session: Session, run: { id: string; text: string; command: RunCommand }): Promise<CommandDecision> => {
     const decision = decideRunCommand(session, run.command);
     if (decision.action === 'allow') return { action: 'allow', ...(decision.rule ? { rule: decision.rule.name } : {}) };
     if (decision.action === 'deny') return { action: 'deny', rule: ruleName(decision), reason: reasonOf(decision) };
