@@ -91,8 +91,8 @@ function victim(): string {
 let terminal: Terminal;
 beforeAll(async () => {
   terminal = new Terminal();
-  await terminal.waitFor('GATE$ ', 30_000);
-});
+  await terminal.waitFor('GATE$ ', 60_000);
+}, 90_000);
 afterAll(() => terminal.close());
 
 async function expectHeldThenDeny(dir: string, reason = 'not now', match = (approval: ApprovalView) => approval.command.includes(path.basename(dir))): Promise<ApprovalView> {
