@@ -9,7 +9,7 @@ import { describeError } from '../../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { CommandDecision, Session } from '../session/session.js';
 import type { RunCommand } from '../connections/driver.js';
-import { ApprovalStore } from '../approvals/approval-store.js';
+import { ApprovalStore, type ApprovalRecord } from '../approvals/approval-store.js';
 import { ApprovalService, type HoldOutcome } from '../approvals/approvals.js';
 import { registerApprovalRoutes } from '../approvals/routes.js';
 import type { ApiRequestFacts } from './api-request.js';
@@ -75,6 +75,19 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
       const list = grants.get(session.id);
       if (list && event.runId) grants.set(session.id, list.filter((grant) => grant.runId !== event.runId));
     }
+  });
+  // Each approval short of `count` is a step too: a marker in the requester's recording.
+  const marked = new Map<string, number>();
+  gateway.events.on('approval', (record: ApprovalRecord) => {
+    if (record.status !== 'pending') {
+      marked.delete(record.id);
+      return;
+    }
+    const seen = marked.get(record.id) ?? 0;
+    if (record.approvals.length <= seen) return;
+    marked.set(record.id, record.approvals.length);
+    const latest = record.approvals.at(-1)!;
+    gateway.sessions.get(record.sessionId)?.mark(`approval ${record.id}: approved by ${latest.by} (${record.approvals.length} of ${record.count})`);
   });
   gateway.events.on('session.end', (session: Session) => {
     grants.delete(session.id);
