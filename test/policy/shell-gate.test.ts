@@ -47,7 +47,9 @@ class Terminal {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME!, HOOP_GATEWAY: test.url, HOOP_TOKEN: alice, TERM: 'xterm-256color' },
     });
     this.process.onData((data) => (this.output += data));
+    this.process.onExit((exit) => (this.exited = `exited with ${exit.exitCode}${exit.signal ? ` signal ${exit.signal}` : ''}`));
   }
+  exited = 'still running';
   type(text: string): void {
     this.process.write(text);
   }
@@ -55,7 +57,7 @@ class Terminal {
     const deadline = Date.now() + timeoutMs;
     const test = (): boolean => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
     while (!test()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}; output so far:\n${this.output.slice(-1500)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)} (hoop-shell ${this.exited}, sessions on the gateway: ${test.gateway.sessions.size}); output so far:\n${this.output.slice(-1500)}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
