@@ -36,6 +36,8 @@ const commandConnectionSchema = z
     env: z.record(z.string()).default({}),
     kubernetes: name.optional(),
     cwd: z.string().min(1).optional(),
+    /** Record keystrokes as asciicast `i` events (off: a password typed at a no-echo prompt stays out). */
+    recordInput: z.boolean().default(false),
   })
   .strict();
 
@@ -48,6 +50,7 @@ const kubernetesConnectionSchema = z
     env: z.record(z.string()).default({}),
     /** The kubectl binary broker sessions run (docs/kubernetes.md). */
     kubectl: z.string().min(1).default('/usr/bin/kubectl'),
+    recordInput: z.boolean().default(false),
   })
   .strict();
 
@@ -107,6 +110,29 @@ export const configSchema = z
     /** The kube API proxy (docs/kubernetes.md): HTTPS on loopback, an ephemeral port by default. */
     kubeProxy: z
       .object({ listen: listenSchema.default('127.0.0.1:0') })
+      .strict()
+      .default({}),
+    recording: z
+      .object({
+        retention: z
+          .object({
+            /** Recordings of ended sessions older than this are deleted (e.g. 30d). */
+            maxAge: duration.optional(),
+            /** Total size of all recordings; the oldest are deleted beyond it (bytes or "10GB"). */
+            maxBytes: z.union([z.number().int().positive(), z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i, 'must be bytes such as 500MB or 10GB')]).optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    sessions: z
+      .object({
+        /** How long a session waits for its dropped client to reattach before it ends. */
+        reattachGrace: duration.default('60s'),
+        /** Output kept for a detached client; beyond it the client is told how much it missed. */
+        reattachBufferBytes: z.number().int().min(0).default(1024 * 1024),
+      })
       .strict()
       .default({}),
     limits: z

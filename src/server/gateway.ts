@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION, Stream, WS_PATH, decodeData, parseClientMessage, type
 import type { Identity } from './auth/identity.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSigningKey, type SigningKey } from './auth/signing-key.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
+import { installAudit, type AuditServices } from './audit/install.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
 import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
@@ -26,7 +27,9 @@ import type { ApiAuthorizer } from './policy/api-request.js';
 import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
+import { SessionAttachments } from './session/attachments.js';
 import { Session, type SessionServices } from './session/session.js';
+import { parseDuration } from '../util/duration.js';
 import { Store } from './store/store.js';
 import { WebSocketSink } from './ws-sink.js';
 
@@ -64,7 +67,7 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'replayLink'> = {};
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
@@ -84,10 +87,13 @@ export class Gateway {
   store!: Store;
   /** The Kubernetes API proxy (started when a kubernetes connection is configured). */
   kubeProxy?: KubeProxy;
+  /** The audit chain, its log on `events`, and recording retention (src/server/audit). */
+  audit!: AuditServices;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;
   #server?: Server;
   #wss?: WebSocketServer;
+  #attachments!: SessionAttachments;
   #stopping?: Promise<void>;
 
   constructor(config: LoadedConfig, options: GatewayOptions = {}) {
@@ -140,6 +146,11 @@ export class Gateway {
       this.drivers.set('kubernetes', createKubernetesDriver(this.kubeProxy));
       this.drivers.set('command', withKubeAccess(this.drivers.get('command')!, this.kubeProxy));
     }
+    this.audit = installAudit(this);
+    this.#attachments = new SessionAttachments({
+      graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
+      bufferBytes: this.config.sessions.reattachBufferBytes,
+    });
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));
@@ -203,7 +214,8 @@ export class Gateway {
       const result = await found.route.handler(context);
       if (result !== undefined) sendJson(response, 200, result);
     } catch (error) {
-      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { url: request.url, error: describeError(error) });
+      // The path only: a query string may carry a token (browser replay sign-in).
+      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { path: (request.url ?? '').split('?')[0], error: describeError(error) });
       sendError(response, error);
     }
   }
@@ -252,6 +264,7 @@ export class Gateway {
         throw new GatewayError('FORBIDDEN', `this token is limited to ${identity.connections.join(', ')}`);
       }
       const driver = this.drivers.get(connection.type)!;
+      const sessionSink = this.#attachments.createSink();
       const created = new Session(
         {
           identity,
@@ -261,16 +274,16 @@ export class Gateway {
           rows: Math.min(message.rows ?? 24, Limits.maxRows),
         },
         { store: this.store, recordingsDir: this.recordingsDir, driver, outputHighWaterBytes: this.config.limits.outputHighWaterBytes, ...this.sessionHooks },
-        sink,
+        sessionSink,
       );
       session = created;
       this.sessions.set(created.id, created);
+      this.#attachments.register(created, sessionSink, ws, sink);
       created.on('command', (event) => this.events.emit('command', created, event));
       created.once('end', (outcome: { reason?: string }) => {
         this.sessions.delete(created.id);
         this.events.emit('session.end', created, outcome);
         this.logger.log('info', 'session.end', { session: created.id, reason: outcome.reason });
-        if (ws.readyState === ws.OPEN) ws.close(CloseCodes.NORMAL, 'session ended');
       });
       await created.start();
       this.events.emit('session.start', created);
@@ -296,7 +309,24 @@ export class Gateway {
       if (message.type === 'ping') return send({ type: 'pong', ...(message.id ? { id: message.id } : {}) });
       const extension = this.socketHandlers.get(message.type);
       if (extension) {
-        Promise.resolve(extension(socketContext, message)).catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
+        // .then(): a handler that throws synchronously must not escape to the process.
+        Promise.resolve()
+          .then(() => extension(socketContext, message))
+          .catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
+        return;
+      }
+      if (message.type === 'attach') {
+        if (session || opening) return fail('SESSION_STATE', 'this connection already has a session');
+        const target = this.sessions.get(message.session);
+        // Same answer for "no such session" and "not yours": ids are not an oracle.
+        if (!target || target.identity.user !== identity.user || target.identity.actor !== identity.actor) {
+          return fail('UNKNOWN_SESSION', `no session ${message.session} to reattach (it may have ended)`, true);
+        }
+        session = target;
+        this.#attachments.attach(target, ws, sink, (skippedBytes) =>
+          send({ type: 'attached', id: target.id, connection: target.connection.name, mode: target.mode, connectionType: target.connection.type, skippedBytes }),
+        );
+        this.logger.log('info', 'session.reattach', { session: target.id, user: identity.user });
         return;
       }
       if (message.type === 'open') {
@@ -318,7 +348,7 @@ export class Gateway {
     });
     ws.on('close', () => {
       for (const listener of closeListeners) listener();
-      void session?.end({ exitCode: null, reason: 'client disconnected' });
+      if (session) this.#attachments.socketClosed(session, ws);
     });
     ws.on('error', (error) => {
       this.logger.log('warn', 'ws.error', { user: identity.user, error: describeError(error) });

@@ -3,7 +3,8 @@
  * the connection and namespace, line editing and history on this side (node:readline), and each
  * line sent to the gateway as one `run`. Interactive commands (exec -it, attach, logs -f,
  * port-forward, watches) run in a pty with keystrokes streamed raw until they exit; Ctrl-C stops
- * the running command, never the prompt. `exit`, `quit` or Ctrl-D leave.
+ * the running command, never the prompt. `ns NAME` switches the namespace later commands use
+ * (`-n NAME` in front); `edit` runs on this side (broker-edit.ts). `exit`, `quit` or Ctrl-D leave.
  *
  * It never splits or checks commands for the gateway's sake (the gateway does that); the words
  * it looks at here only choose how the terminal behaves.
@@ -52,6 +53,19 @@ export function wantsTerminal(words: string[]): boolean {
   }
 }
 
+/**
+ * The words to run for a line typed while the prompt's namespace is `namespace`: `-n NAMESPACE`
+ * goes in front unless the command names its own namespace (or all of them).
+ */
+export function withNamespace(words: string[], namespace: string | undefined, contextNamespace: string | undefined): string[] {
+  if (!namespace || namespace === contextNamespace) return words;
+  const end = words.indexOf('--');
+  const own = (end === -1 ? words : words.slice(0, end)).some(
+    (word) => word === '-n' || word.startsWith('-n') && !word.startsWith('--') || word === '--namespace' || word.startsWith('--namespace=') || word === '-A' || word.startsWith('--all-namespaces'),
+  );
+  return own ? words : ['-n', namespace, ...words];
+}
+
 export function promptText(connection: string, namespace: string | undefined): string {
   return `${connection}${namespace ? ` (${namespace})` : ''}> `;
 }
@@ -79,8 +93,9 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
     gone = true;
   });
 
-  const namespace = await currentNamespace(session);
-  const prompt = promptText(session.connection, namespace);
+  const contextNamespace = await currentNamespace(session);
+  let namespace = contextNamespace;
+  let prompt = promptText(session.connection, namespace);
   stderr.write(`hoop-shell: connected to ${session.connection} (kubernetes, broker mode): type kubectl commands, "exit" or Ctrl-D to leave\n`);
 
   /** One line from the user; undefined on Ctrl-D or when the session is gone. */
@@ -109,7 +124,9 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
 
   const runLine = async (line: string): Promise<void> => {
     const terminal = Boolean(stdin.isTTY) && wantsTerminal(promptWords(line));
-    const handle = session.run(line, { tty: terminal, stdin: terminal });
+    // The gateway splits a line itself; only a namespace switch needs the words sent as argv.
+    const command = namespace !== contextNamespace ? withNamespace(promptWords(line), namespace, contextNamespace) : line;
+    const handle = session.run(command, { tty: terminal, stdin: terminal });
     onRunOutput = (stream, chunk) => (stream === 2 ? stderr : stdout).write(chunk);
     let restore = (): void => {};
     const cleanups: (() => void)[] = [];
@@ -166,9 +183,17 @@ export async function runBrokerPrompt(session: ClientSession, options: ConnectOp
     if (text === '') continue;
     if (text === 'exit' || text === 'quit' || text === 'logout') break;
     const words = promptWords(text);
+    if (words[0] === 'ns' && words.length <= 2) {
+      // Client-side, like kubens: later commands get -n NAME (the session kubeconfig stays the gateway's).
+      if (words[1]) {
+        namespace = words[1];
+        prompt = promptText(session.connection, namespace);
+      } else stdout.write(`${namespace ?? 'default'}\n`);
+      continue;
+    }
     if (words[0] === 'edit') {
       // Collected output goes to the terminal after the run, so nothing is printed twice.
-      await editOnClient(session, words.slice(1), { stdout, stderr });
+      await editOnClient(session, withNamespace(words.slice(1), namespace, contextNamespace), { stdout, stderr });
       continue;
     }
     await runLine(text);

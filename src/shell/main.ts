@@ -6,6 +6,8 @@ import { registerApprovalCommands } from './approvals.js';
 import { connectTerminal } from './connect.js';
 import { gatewayFrom, type GlobalOptions } from './credentials.js';
 import { ensureCommand, execCommand } from './exec.js';
+import { registerAuditCommand } from './audit.js';
+import { replayCommand } from './replay.js';
 
 export function buildShellProgram(): Command {
   const program = new Command('hoop-shell')
@@ -45,10 +47,13 @@ export function buildShellProgram(): Command {
 
   program
     .command('connect')
-    .description('open an interactive session on a connection')
-    .argument('<connection>', 'connection name')
-    .action(async (connection: string) => {
-      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    .description('open an interactive session on a connection (or reattach to a dropped one)')
+    .argument('[connection]', 'connection name')
+    .option('--attach <session-id>', 'reattach to your session whose connection dropped')
+    .action(async (connection: string | undefined, options: { attach?: string }) => {
+      if (!connection && !options.attach) throw new UsageError('connect needs a connection name (or --attach SESSION_ID)');
+      if (connection && options.attach) throw new UsageError('give either a connection or --attach, not both');
+      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, attach: options.attach, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     });
 
   program
@@ -73,6 +78,26 @@ export function buildShellProgram(): Command {
         const who = row.actor ? `${row.user} via agent ${row.actor}` : row.user;
         process.stdout.write(`${row.id}  ${row.state.padEnd(11)} ${row.started_at}  ${who}@${row.connection}\n`);
       }
+    });
+
+  program
+    .command('replay')
+    .description('replay a recorded session in this terminal (space pause, ] next marker, q quit)')
+    .argument('<session>', 'session id (downloaded from the gateway) or a .cast file')
+    .option('--speed <n>', 'playback speed factor', '1')
+    .option('--idle-limit <seconds>', 'cut pauses longer than this')
+    .action(async (target: string, options: { speed?: string; idleLimit?: string }) => {
+      process.exitCode = await replayCommand(target, options, globals());
+    });
+
+  registerAuditCommand(program, globals);
+
+  program
+    .command('mcp')
+    .description('serve the gateway to an AI agent as an MCP server on stdio (tools: list_connections, run_command, approval_status)')
+    .action(async () => {
+      const { runMcpServer } = await import('./mcp.js');
+      await runMcpServer(gatewayFrom(globals()));
     });
 
   program

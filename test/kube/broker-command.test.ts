@@ -6,7 +6,7 @@ import { loadClusterCredential } from '../../src/server/kube/kubeconfig.js';
 import { checkKubectlCommand } from '../../src/server/kube/kubectl-command.js';
 import { parseRequestInfo } from '../../src/server/kube/request-info.js';
 import { SessionTokens } from '../../src/server/kube/session-tokens.js';
-import { promptWords, wantsTerminal } from '../../src/shell/broker-prompt.js';
+import { promptWords, wantsTerminal, withNamespace } from '../../src/shell/broker-prompt.js';
 import { REFUSED_FLAG_FORMS } from './refused-flags.js';
 
 
@@ -139,7 +139,7 @@ describe('kubeconfig credential', () => {
   };
 
   it('reads a bearer token, the CA and the context namespace', () => {
-    const credential = loadClusterCredential({ name: 'k8s', type: 'kubernetes', kubeconfig: write('t.yaml', { token: 'real-token' }), env: {}, kubectl: '/usr/bin/kubectl' });
+    const credential = loadClusterCredential({ name: 'k8s', type: 'kubernetes', kubeconfig: write('t.yaml', { token: 'real-token' }), env: {}, recordInput: false, kubectl: '/usr/bin/kubectl' });
     expect(credential.authorization()).toBe('Bearer real-token');
     expect(credential.ca?.toString()).toBe('ca');
     expect(credential.namespace).toBe('team');
@@ -147,24 +147,24 @@ describe('kubeconfig credential', () => {
 
   it('honours context and reads a token file relative to the kubeconfig', () => {
     writeFileSync(path.join(dir, 'token'), 'file-token\n');
-    const credential = loadClusterCredential({ name: 'k8s', type: 'kubernetes', kubeconfig: write('f.yaml', { tokenFile: 'token' }), context: 'other', env: {}, kubectl: '/usr/bin/kubectl' });
+    const credential = loadClusterCredential({ name: 'k8s', type: 'kubernetes', kubeconfig: write('f.yaml', { tokenFile: 'token' }), context: 'other', env: {}, recordInput: false, kubectl: '/usr/bin/kubectl' });
     expect(credential.authorization()).toBe('Bearer file-token');
     expect(credential.namespace).toBe('default');
   });
 
   it('refuses exec plugins, naming the connection and not the path', () => {
     const file = write('e.yaml', { exec: { command: 'aws', args: ['eks', 'get-token'] } });
-    expect(() => loadClusterCredential({ name: 'prod', type: 'kubernetes', kubeconfig: file, env: {}, kubectl: '/usr/bin/kubectl' })).toThrow(/^connection "prod": .*exec credential plugin/);
+    expect(() => loadClusterCredential({ name: 'prod', type: 'kubernetes', kubeconfig: file, env: {}, recordInput: false, kubectl: '/usr/bin/kubectl' })).toThrow(/^connection "prod": .*exec credential plugin/);
     try {
-      loadClusterCredential({ name: 'prod', type: 'kubernetes', kubeconfig: file, env: {}, kubectl: '/usr/bin/kubectl' });
+      loadClusterCredential({ name: 'prod', type: 'kubernetes', kubeconfig: file, env: {}, recordInput: false, kubectl: '/usr/bin/kubectl' });
     } catch (error) {
       expect((error as Error).message).not.toContain(dir);
     }
   });
 
   it('refuses auth-provider plugins and insecure-skip-tls-verify', () => {
-    expect(() => loadClusterCredential({ name: 'p', type: 'kubernetes', kubeconfig: write('a.yaml', { 'auth-provider': { name: 'gcp' } }), env: {}, kubectl: 'k' })).toThrow(/auth-provider/);
-    expect(() => loadClusterCredential({ name: 'p', type: 'kubernetes', kubeconfig: write('i.yaml', { token: 't' }, { 'insecure-skip-tls-verify': true }), env: {}, kubectl: 'k' })).toThrow(/insecure-skip-tls-verify/);
+    expect(() => loadClusterCredential({ name: 'p', type: 'kubernetes', kubeconfig: write('a.yaml', { 'auth-provider': { name: 'gcp' } }), env: {}, recordInput: false, kubectl: 'k' })).toThrow(/auth-provider/);
+    expect(() => loadClusterCredential({ name: 'p', type: 'kubernetes', kubeconfig: write('i.yaml', { token: 't' }, { 'insecure-skip-tls-verify': true }), env: {}, recordInput: false, kubectl: 'k' })).toThrow(/insecure-skip-tls-verify/);
   });
 });
 
@@ -181,5 +181,16 @@ describe('broker prompt terminal choice', () => {
     ['run -it tmp --image=busybox -- sh', true],
   ])('%s → %s', (line, expected) => {
     expect(wantsTerminal(promptWords(line))).toBe(expected);
+  });
+});
+
+describe('broker prompt namespace switch', () => {
+  it('puts -n in front unless the command names a namespace', () => {
+    expect(withNamespace(['get', 'pods'], 'kube-system', 'default')).toEqual(['-n', 'kube-system', 'get', 'pods']);
+    expect(withNamespace(['get', 'pods'], 'default', 'default')).toEqual(['get', 'pods']);
+    expect(withNamespace(['get', 'pods', '-n', 'x'], 'kube-system', 'default')).toEqual(['get', 'pods', '-n', 'x']);
+    expect(withNamespace(['get', 'pods', '--namespace=x'], 'kube-system', 'default')).toEqual(['get', 'pods', '--namespace=x']);
+    expect(withNamespace(['get', 'pods', '-A'], 'kube-system', 'default')).toEqual(['get', 'pods', '-A']);
+    expect(withNamespace(['exec', 'web-1', '--', 'ls', '-n'], 'prod', 'default')).toEqual(['-n', 'prod', 'exec', 'web-1', '--', 'ls', '-n']);
   });
 });

@@ -69,6 +69,13 @@ describe('hoop-shell connect on a kubernetes connection', () => {
       terminal.type('\r');
       expect(await terminal.waitFor(/web-2\s+1\/1\s+Running[\s\S]*k8s \(default\)> /)).toMatch(/NAME\s+READY/);
 
+      terminal.type('ns kube-system\r');
+      await terminal.waitFor('k8s (kube-system)> ');
+      terminal.type('get pods\r');
+      expect(await terminal.waitFor('k8s (kube-system)> ')).toContain('No resources found in kube-system namespace.');
+      terminal.type('ns default\r');
+      await terminal.waitFor('k8s (default)> ');
+
       terminal.type('get pods --as=admin\r');
       expect(await terminal.waitFor('k8s (default)> ')).toMatch(/denied: --as is refused/);
 
@@ -106,7 +113,7 @@ describe('hoop-shell connect on a kubernetes connection', () => {
       await terminal.waitFor('k8s (default)> ');
       terminal.type('edit deployment/web\r');
       expect(await terminal.waitFor('k8s (default)> ')).toContain('deployment.apps/web edited');
-      const deployment = double.objects.get('deployments', 'default', 'web') as { spec: { template: { spec: { containers: { image: string }[] } } } };
+      const deployment = double.objects.get('deployments', 'default', 'web') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
       expect(deployment.spec.template.spec.containers[0]!.image).toBe('nginx:1.28');
 
       terminal.type('edit secret db\r');

@@ -3,6 +3,8 @@
  * the proxy's tests against it mean something.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DB_SECRET_BASE64,
+  POD_HTTP_GREETING,
   podObject,
   seededLogLines,
   startKubeApiDouble,
@@ -29,10 +32,13 @@ interface Result {
   stderr: string;
 }
 
-function kubectl(args: string[], options: { input?: string | Buffer; kubeconfig?: string; timeoutMs?: number } = {}): Promise<Result> {
+function kubectl(
+  args: string[],
+  options: { input?: string | Buffer; kubeconfig?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/kubectl', args, {
-      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: options.kubeconfig ?? double.kubeconfigPath },
+      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: options.kubeconfig ?? double.kubeconfigPath, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -50,12 +56,14 @@ function kubectl(args: string[], options: { input?: string | Buffer; kubeconfig?
 }
 
 /** Starts a long-running kubectl and resolves once its stdout contains `text`. */
-function startKubectl(args: string[]) {
+function startKubectl(args: string[], env: Record<string, string> = {}) {
   const child = spawn('/usr/bin/kubectl', args, {
-    env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: double.kubeconfigPath },
+    env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: double.kubeconfigPath, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
   const waiters: Array<() => void> = [];
   child.stdout.on('data', (d: Buffer) => {
     stdout += d;
@@ -64,6 +72,7 @@ function startKubectl(args: string[]) {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   return {
     output: () => stdout,
+    errors: () => stderr,
     exited,
     kill: () => child.kill('SIGKILL'),
     waitFor: (text: string) =>
@@ -241,6 +250,65 @@ describe('kube-api-double with the real kubectl', () => {
     const exitCode = await new Promise<number>((resolve) => term.onExit(({ exitCode: code }) => resolve(code)));
     expect(exitCode).toBe(4);
     expect(output).toMatch(/\/dev\/pts\/\d+\r\n30 100\r\n/);
+  });
+
+  it('port-forward (SPDY in a WebSocket) reaches the pod ports: HTTP on 8080, echo on 9000, refusal elsewhere', async () => {
+    const forward = startKubectl(['port-forward', 'pod/web-1', ':8080', ':9000', ':9999']);
+    try {
+      await forward.waitFor('-> 9999');
+      const local = (remote: number) => Number(new RegExp(`127\\.0\\.0\\.1:(\\d+) -> ${remote}`).exec(forward.output())![1]);
+      expect(await (await fetch(`http://127.0.0.1:${local(8080)}/`)).text()).toBe(POD_HTTP_GREETING);
+      const payload = randomBytes(1_000_000);
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect(local(9000), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        let length = 0;
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          length += chunk.length;
+          if (length >= payload.length) socket.end();
+        });
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+        socket.write(payload);
+      });
+      expect(echoed.equals(payload)).toBe(true);
+      expect(double.requests.findLast((r) => r.subresource === 'portforward')).toMatchObject({ method: 'GET', status: 101, authorized: true });
+      // A port the pod does not serve: kubectl reports the kubelet's refusal and gives up the connection.
+      net.connect(local(9999), '127.0.0.1').on('error', () => {});
+      expect(await forward.exited).not.toBe(0);
+      expect(forward.output() + forward.errors()).toMatch(/lost connection to pod/);
+    } finally {
+      forward.kill();
+    }
+  });
+
+  it('plain SPDY (kubectl’s fallback) is refused by default; with spdy: true port-forward and exec work', async () => {
+    const env = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+    // SPDY dials before listening, so the refusal ends kubectl at once.
+    const refused = startKubectl(['port-forward', 'pod/web-2', ':8080'], env);
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.errors()).toContain('speaks only WebSocket (SPDY/3.1 requested)');
+
+    const spdyDouble = await startKubeApiDouble({ spdy: true });
+    const forward = startKubectl(['port-forward', 'pod/web-2', ':8080'], { ...env, KUBECONFIG: spdyDouble.kubeconfigPath });
+    try {
+      await forward.waitFor('-> 8080');
+      const local = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())![1]);
+      expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe(POD_HTTP_GREETING);
+      expect(spdyDouble.requests.findLast((r) => r.subresource === 'portforward')).toMatchObject({ method: 'POST', status: 101 });
+
+      const exec = await kubectl(['exec', '-i', 'web-2', '--', 'sh', '-c', 'wc -c; echo oops >&2; exit 6'], {
+        kubeconfig: spdyDouble.kubeconfigPath,
+        input: Buffer.alloc(100_000),
+        env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+      });
+      expect(exec).toMatchObject({ code: 6, stdout: '100000\n', stderr: 'oops\ncommand terminated with exit code 6\n' });
+      expect(spdyDouble.requests.findLast((r) => r.subresource === 'exec')).toMatchObject({ method: 'POST', status: 101 });
+    } finally {
+      forward.kill();
+      await spdyDouble.stop();
+    }
   });
 
   it('delete pod, then get is NotFound', async () => {

@@ -7,21 +7,29 @@ import { Gateway as GatewayClient } from '../../src/client/gateway.js';
 import { listApiRequests } from '../../src/server/kube/api-request-log.js';
 import { MASKED_SECRET_VALUE } from '../../src/server/kube/secret-masking.js';
 import type { ApiRequestFacts } from '../../src/server/policy/api-request.js';
-import { DB_SECRET_FORBIDDEN_STRINGS, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { DB_SECRET_FORBIDDEN_STRINGS, POD_HTTP_GREETING, startKubeApiDouble, type KubeApiDouble } from '../fixtures/kube-api-double/index.js';
 import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let double: KubeApiDouble;
 let test: TestGateway;
+const reviewed: ApiRequestFacts[] = [];
 const events: (ApiRequestFacts & { status: number; durationMs: number })[] = [];
 const PLACEHOLDER = MASKED_SECRET_VALUE;
 
 beforeAll(async () => {
   double = await startKubeApiDouble();
   test = await startGateway({ connections: [{ name: 'k8s', type: 'kubernetes', kubeconfig: double.kubeconfigPath }] }, (gateway) => {
-    gateway.apiAuthorizer = async (facts) =>
-      facts.verb === 'delete' && facts.resource === 'pods' && facts.name === 'web-2'
-        ? { action: 'deny', rule: 'web-2 stays', reason: 'it serves the demo' }
-        : { action: 'allow' };
+    gateway.apiAuthorizer = async (facts) => {
+      if (facts.verb === 'delete' && facts.resource === 'pods' && facts.name === 'web-2') return { action: 'deny', rule: 'web-2 stays', reason: 'it serves the demo' };
+      if (facts.verb === 'create' && (facts.body as { metadata?: { name?: string } } | undefined)?.metadata?.name === 'needs-review') {
+        // A review: the request waits until the (simulated) approver answers.
+        reviewed.push(facts);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        return { action: 'allow', rule: 'configmaps need review', approver: 'olivia' };
+      }
+      return { action: 'allow' };
+    };
     gateway.events.on('api.request', (event) => events.push(event));
   });
 });
@@ -34,8 +42,8 @@ function expectNoSecret(text: string): void {
   for (const forbidden of DB_SECRET_FORBIDDEN_STRINGS) expect(text).not.toContain(forbidden);
 }
 
-const kubectl = (args: string[], options: { input?: string; user?: string } = {}) =>
-  test.token(options.user ?? 'alice').then((token) => hoopShell(test, ['exec', 'k8s', '--', ...args], { token, input: options.input, timeoutMs: 30_000 }));
+const kubectl = (args: string[], options: { input?: string; user?: string; actor?: string } = {}) =>
+  test.token(options.user ?? 'alice', ['dev'], { actor: options.actor }).then((token) => hoopShell(test, ['exec', 'k8s', '--', ...args], { token, input: options.input, timeoutMs: 30_000 }));
 
 describe('kubectl through the gateway', () => {
   it('get pods prints the Table columns', async () => {
@@ -117,6 +125,15 @@ describe('kubectl through the gateway', () => {
     expect(double.objects.get('secrets', 'default', 'db')?.data).not.toHaveProperty('password', PLACEHOLDER);
   });
 
+  it('refuses the placeholder in a protobuf write too (kubectl create secret sends protobuf)', async () => {
+    const before = double.requests.length;
+    const result = await kubectl(['create', 'secret', 'generic', 'copy', `--from-literal=password=${PLACEHOLDER}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/placeholder/);
+    expect(double.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(double.objects.get('secrets', 'default', 'copy')).toBeUndefined();
+  });
+
   it('scales and deletes', async () => {
     const scale = await kubectl(['scale', 'deployment', 'web', '--replicas=3']);
     expect(scale).toMatchObject({ code: 0, stdout: 'deployment.apps/web scaled\n' });
@@ -134,6 +151,16 @@ describe('kubectl through the gateway', () => {
     expect(double.objects.get('pods', 'default', 'web-2')).toBeDefined();
   });
 
+  it('a request under review waits for the decision, with the parsed body in its facts', async () => {
+    const started = Date.now();
+    const result = await kubectl(['create', 'configmap', 'needs-review', '--from-literal=a=b']);
+    expect(result).toMatchObject({ stderr: '', code: 0, stdout: 'configmap/needs-review created\n' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(reviewed).toHaveLength(1);
+    expect(reviewed[0]).toMatchObject({ verb: 'create', resource: 'configmaps', namespace: 'default', apiGroup: '', body: { kind: 'ConfigMap', data: { a: 'b' } } });
+    expect(listApiRequests(test.gateway.store).find((row) => row.verb === 'create' && row.resource === 'configmaps' && row.rule === 'configmaps need review')).toMatchObject({ status: 201, decision: 'allow' });
+  });
+
   it('logs and exec (exit status of the command in the pod)', async () => {
     const logs = await kubectl(['logs', 'web-1']);
     expect(logs.code).toBe(0);
@@ -143,10 +170,37 @@ describe('kubectl through the gateway', () => {
     expect(exec.code).toBe(3);
   });
 
+  it('port-forward (WebSocket tunnel, kubectl 1.32 default) reaches the pod port', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const client = new GatewayClient({ url: test.url, token: await test.token() });
+    const session = await client.openSession({ connection: 'k8s' });
+    let output = '';
+    const forwarding = new Promise<void>((resolve) =>
+      session.on('data', (_stream, chunk) => {
+        output += chunk.toString();
+        if (output.includes(`Forwarding from 127.0.0.1:${port}`)) resolve();
+      }),
+    );
+    const run = session.run(['port-forward', 'pod/web-1', `${port}:8080`]);
+    await forwarding;
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await answer.text()).toBe(POD_HTTP_GREETING);
+    session.signal('SIGINT');
+    await run.result;
+    await session.close();
+    expect(listApiRequests(test.gateway.store, { sessionId: session.id }).some((row) => row.subresource === 'portforward' && row.status === 101)).toBe(true);
+  });
+
   it('records every API request with the user, and emits api.request', async () => {
-    await kubectl(['get', 'configmap', 'web-config'], { user: 'bob' });
+    await kubectl(['get', 'configmap', 'web-config'], { user: 'bob', actor: 'triage-agent' });
     const rows = listApiRequests(test.gateway.store, { user: 'bob' });
-    expect(rows.find((row) => row.verb === 'get' && row.resource === 'configmaps')).toMatchObject({ name: 'web-config', namespace: 'default', status: 200, user: 'bob', connection: 'k8s' });
+    expect(rows.find((row) => row.verb === 'get' && row.resource === 'configmaps')).toMatchObject({ name: 'web-config', namespace: 'default', status: 200, user: 'bob', actor: 'triage-agent', connection: 'k8s' });
+    expect(rows.every((row) => row.duration_ms >= 0 && !Number.isNaN(Date.parse(row.at)))).toBe(true);
     const denied = listApiRequests(test.gateway.store).find((row) => row.verb === 'delete' && row.name === 'web-2');
     expect(denied).toMatchObject({ status: 403, decision: 'deny', rule: 'web-2 stays', user: 'alice' });
     expect(events.some((event) => event.identity.user === 'bob' && event.resource === 'configmaps' && event.status === 200 && event.durationMs >= 0)).toBe(true);

@@ -55,8 +55,8 @@ class Terminal {
   }
   async waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const test = (): boolean => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
-    while (!test()) {
+    const matches = (): boolean => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
+    while (!matches()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)} (hoop-shell ${this.exited}, sessions on the gateway: ${test.gateway.sessions.size}); output so far:\n${this.output.slice(-1500)}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

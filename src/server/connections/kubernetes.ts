@@ -8,6 +8,7 @@
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
+import { quote } from 'shell-quote';
 import type { CommandConnectionConfig, KubernetesConnectionConfig } from '../../config/schema.js';
 import { GatewayError } from '../../errors.js';
 import { checkKubectlCommand } from '../kube/kubectl-command.js';
@@ -64,8 +65,9 @@ export function createKubernetesDriver(proxy: KubeProxy): ConnectionDriver {
       return { file: connection.kubectl ?? DEFAULT_KUBECTL, args: argv, env: context.env, cwd: context.home };
     },
     describe: (command: RunCommand) => {
-      const words = typeof command === 'string' ? command : command.join(' ');
-      return /^\s*kubectl(\s|$)/.test(words) ? words.trim() : `kubectl ${words}`.trim();
+      // Quoted as a shell would need it, so audit shows `sh -c 'echo hi; exit 3'` as one word.
+      const words = typeof command === 'string' ? command.trim() : quote(command);
+      return /^kubectl(\s|$)/.test(words) ? words : `kubectl ${words}`.trim();
     },
     cleanup(context) {
       proxy.revoke(context.id);

@@ -10,6 +10,7 @@
  * body it was supposed to mask.
  */
 import type { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Agent, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -48,6 +49,8 @@ export interface KubeProxyHost {
 
 interface LoadedCredential {
   credential: ClusterCredential;
+  /** The kubeconfig's mtime when read: a changed file is read again at the next session start. */
+  mtimeMs: number;
   agent: Agent;
   upgradeAgent: Agent;
 }
@@ -116,7 +119,7 @@ export class KubeProxy {
    * a GatewayError naming the connection when its kubeconfig cannot be used.
    */
   issueToken(sessionId: string, connectionName: string): { token: string; namespace: string } {
-    const loaded = this.#credential(connectionName);
+    const loaded = this.#credential(connectionName, true);
     return { token: this.#tokens.issue({ sessionId, connection: connectionName }), namespace: loaded.credential.namespace };
   }
 
@@ -141,14 +144,16 @@ export class KubeProxy {
     });
   }
 
-  #credential(connectionName: string): LoadedCredential {
-    const cached = this.#credentials.get(connectionName);
-    if (cached) return cached;
+  #credential(connectionName: string, checkForChange = false): LoadedCredential {
     const connection = this.#host.config.connections.find((candidate) => candidate.name === connectionName);
     if (!connection || connection.type !== 'kubernetes') throw new TypeError(`no kubernetes connection ${connectionName}`);
+    const cached = this.#credentials.get(connectionName);
+    const mtimeMs = checkForChange || !cached ? fileMtime(connection.kubeconfig) : cached.mtimeMs;
+    if (cached && cached.mtimeMs === mtimeMs) return cached;
     const credential = loadClusterCredential(connection as KubernetesConnectionConfig);
-    const loaded = { credential, agent: upstreamAgent(credential, true), upgradeAgent: upstreamAgent(credential, false) };
+    const loaded = { credential, mtimeMs, agent: upstreamAgent(credential, true), upgradeAgent: upstreamAgent(credential, false) };
     this.#credentials.set(connectionName, loaded);
+    // Requests in flight (watches, exec) keep the old agents; their idle sockets close with the server's keep-alive timeout.
     return loaded;
   }
 
@@ -245,33 +250,35 @@ export class KubeProxy {
     }
     if (!caller) {
       request.resume();
+      this.#host.logger.log('warn', 'kube.token-refused', { remote: request.socket.remoteAddress, path: new URL(request.url ?? '/', 'https://proxy.invalid').pathname });
       sendStatus(response, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
       return;
     }
     const info = parseRequestInfo(method, request.url ?? '/');
     let body: Buffer | undefined;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || (method === 'DELETE' && request.headers['content-length'] !== undefined)) {
-      if (/protobuf/i.test(request.headers['content-type'] ?? '')) {
-        request.resume();
-        sendStatus(response, 415, 'hoop-shell: the gateway reads JSON or YAML request bodies only');
-        return;
-      }
       body = await readBody(request, MAX_WRITE_BODY_BYTES);
       if (!body) {
         sendStatus(response, 413, `hoop-shell: request body over ${MAX_WRITE_BODY_BYTES} bytes`);
         return;
       }
     }
-    const parsed = body ? parseWriteBody(body.toString('utf8'), request.headers['content-type']) : undefined;
-    const facts = this.#facts(caller, info, method, parsed);
     const identity = caller.identity;
-
     if (body && writeCarriesPlaceholder(body)) {
+      const facts = this.#facts(caller, info, method, undefined);
       const decision: CommandDecision = { action: 'deny', rule: 'masked secret placeholder' };
       sendStatus(response, 422, `hoop-shell: refused: ${PLACEHOLDER_REFUSAL}`);
       this.#record(facts, identity, 422, started, decision);
       return;
     }
+    const contentType = request.headers['content-type'];
+    let parsed = body ? parseWriteBody(body.toString('utf8'), contentType) : undefined;
+    if (body && parsed === undefined && isBinaryObjectEncoding(contentType) && (method === 'POST' || method === 'PUT') && info.isResource) {
+      // Typed clients (kubectl create/run) send protobuf, which policy cannot read: let the API
+      // server itself decode it in a dry run, answering in JSON, so policy sees the real object.
+      parsed = await this.#dryRunAsJson(caller.upstream, method, request, body);
+    }
+    const facts = this.#facts(caller, info, method, parsed);
 
     const decision = await this.#decide(facts, info);
     if (decision.action === 'deny') {
@@ -285,7 +292,18 @@ export class KubeProxy {
       sendStatus(response, 401, 'hoop-shell: the session has ended');
       return;
     }
+    if (response.destroyed || request.socket.destroyed) {
+      // kubectl gave up while the request waited (e.g. for approval): nobody would see the answer.
+      this.#record(facts, identity, 499, started, decision);
+      return;
+    }
 
+    let recorded = false;
+    const recordOnce = (status: number): void => {
+      if (recorded) return;
+      recorded = true;
+      this.#record(facts, identity, status, started, decision);
+    };
     const { credential, agent } = caller.upstream;
     const upstream = httpsRequest({
       protocol: 'https:',
@@ -299,15 +317,50 @@ export class KubeProxy {
     this.#track(caller.binding.sessionId, response, response);
     this.#track(caller.binding.sessionId, upstream, upstream);
     upstream.on('error', (error) => {
+      if (response.destroyed || response.writableFinished) return; // we cut it (client gone, session ended)
       this.#host.logger.log('warn', 'kube.upstream-error', { connection: caller!.binding.connection, error: describeError(error) });
       sendStatus(response, 502, `hoop-shell: cannot reach the API server of connection "${caller!.binding.connection}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      this.#record(facts, identity, 502, started, decision);
+      recordOnce(502);
     });
     response.on('close', () => {
       if (!upstream.destroyed && !response.writableFinished) upstream.destroy();
     });
-    upstream.on('response', (answer) => this.#relay(answer, response, info, () => this.#record(facts, identity, answer.statusCode ?? 0, started, decision)));
+    upstream.on('response', (answer) => this.#relay(answer, response, info, () => recordOnce(answer.statusCode ?? 0)));
     upstream.end(body);
+  }
+
+  /** The object a protobuf (or CBOR) write would create, as JSON, from a server-side dry run; undefined if that fails. */
+  #dryRunAsJson(upstream: LoadedCredential, method: string, request: IncomingMessage, body: Buffer): Promise<unknown> {
+    const { credential, agent } = upstream;
+    const url = request.url ?? '/';
+    return new Promise((resolve) => {
+      const dryRun = httpsRequest(
+        {
+          protocol: 'https:',
+          hostname: credential.server.hostname,
+          port: credential.server.port || 443,
+          method,
+          path: `${credential.server.pathname.replace(/\/$/, '')}${url}${url.includes('?') ? '&' : '?'}dryRun=All`,
+          headers: { ...upstreamHeaders(request.headers, credential, false), accept: 'application/json', 'content-length': body.length },
+          agent,
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('error', () => resolve(undefined));
+          answer.on('end', () => {
+            if ((answer.statusCode ?? 500) >= 300) return resolve(undefined);
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            } catch {
+              resolve(undefined);
+            }
+          });
+        },
+      );
+      dryRun.on('error', () => resolve(undefined));
+      dryRun.end(body);
+    });
   }
 
   #relay(answer: IncomingMessage, response: ServerResponse, info: RequestInfo, done: () => void): void {
@@ -373,7 +426,10 @@ export class KubeProxy {
     } catch (error) {
       return writeStatusToSocket(socket, 503, `hoop-shell: ${describeError(error)}`);
     }
-    if (!caller) return writeStatusToSocket(socket, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
+    if (!caller) {
+      this.#host.logger.log('warn', 'kube.token-refused', { remote: request.socket.remoteAddress, upgrade: true });
+      return writeStatusToSocket(socket, 401, 'hoop-shell: this session token is not valid (the session has ended, or it belongs to no session)');
+    }
     const info = parseRequestInfo(method, request.url ?? '/');
     const facts = this.#facts(caller, info, method, undefined);
     const identity = caller.identity;
@@ -397,9 +453,11 @@ export class KubeProxy {
       agent: upgradeAgent,
     });
     const sessionId = caller.binding.sessionId;
+    let upgraded = false;
     this.#track(sessionId, socket, socket);
     this.#track(sessionId, upstream, upstream);
     upstream.on('error', (error) => {
+      if (socket.destroyed || upgraded) return; // cut by us or by the other side once streaming
       writeStatusToSocket(socket, 502, `hoop-shell: cannot reach the API server of connection "${caller!.binding.connection}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       this.#record(facts, identity, 502, started, decision);
     });
@@ -417,6 +475,7 @@ export class KubeProxy {
       });
     });
     upstream.on('upgrade', (answer, upstreamSocket: Socket, upstreamHead: Buffer) => {
+      upgraded = true;
       this.#track(sessionId, upstreamSocket, upstreamSocket);
       socket.write(`HTTP/1.1 ${answer.statusCode ?? 101} ${answer.statusMessage ?? 'Switching Protocols'}\r\n${rawHeaderLines(answer.rawHeaders)}\r\n`);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
@@ -440,6 +499,18 @@ export class KubeProxy {
       socket.pipe(upstreamSocket);
     });
     upstream.end();
+  }
+}
+
+function isBinaryObjectEncoding(contentType: string | undefined): boolean {
+  return /protobuf|cbor/i.test(contentType ?? '');
+}
+
+function fileMtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
   }
 }
 

@@ -11,6 +11,7 @@ import { GatewayError, describeError } from '../../errors.js';
 import { Limits } from '../../limits.js';
 import type { ClientMessage, ServerMessage, SessionMode, StreamId } from '../../protocol/messages.js';
 import { AsciicastWriter } from '../../recorder/asciicast-writer.js';
+import { commandMarker } from '../../recorder/markers.js';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionConfig } from '../../config/schema.js';
 import type { ConnectionDriver, RunCommand, SessionContext } from '../connections/driver.js';
@@ -62,10 +63,12 @@ export interface SessionServices {
   recordingsDir: string;
   driver: ConnectionDriver;
   /** Decides a run's command; may wait (approvals) and may send held/approved events. */
-  authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand }) => Promise<CommandDecision>;
+  authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand; signal: AbortSignal }) => Promise<CommandDecision>;
   createOutputFilter?: (session: Session) => OutputFilter;
   createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
+  /** The browser replay URL of a session, sent in the `exit` message (audit module). */
+  replayLink?: (session: Session) => string | undefined;
 }
 
 export interface SessionOptions {
@@ -120,6 +123,8 @@ export class Session extends EventEmitter {
   #program?: Program;
   #run?: ActiveRun;
   #runQueue: Promise<void> = Promise.resolve();
+  /** Runs asked for and not yet finished, so a cancel can reach them wherever they are. */
+  readonly #pendingRuns = new Map<string, AbortController>();
   #pausedForPressure = false;
   /** Stdin (and eof) of a run that arrived before its program started: delivered once it runs. */
   #earlyStdin?: { chunks: Buffer[]; bytes: number; eof: boolean };
@@ -300,7 +305,11 @@ export class Session extends EventEmitter {
       case 'run':
         this.#enqueueRun(message);
         return;
+      case 'cancel':
+        this.#cancelRun(message.id);
+        return;
       case 'open':
+      case 'attach':
       case 'ping':
         throw new TypeError(`session cannot handle ${message.type}`);
     }
@@ -321,6 +330,7 @@ export class Session extends EventEmitter {
       early.chunks.push(Buffer.from(data));
       return;
     }
+    if (this.connection.recordInput) this.#recorder?.input(data);
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
@@ -339,11 +349,31 @@ export class Session extends EventEmitter {
     }
     // A client may send stdin right after `run` (even in the same read); keep it until the program exists.
     if (message.stdin) this.#earlyStdin = { chunks: [], bytes: 0, eof: false };
+    const cancel = new AbortController();
+    this.#pendingRuns.set(message.id, cancel);
     // Runs execute in order, one at a time: their output can never interleave.
-    this.#runQueue = this.#runQueue.then(() => this.#executeRun(message)).catch(() => {});
+    this.#runQueue = this.#runQueue
+      .then(() => this.#executeRun(message, cancel.signal))
+      .catch(() => {})
+      .finally(() => this.#pendingRuns.delete(message.id));
   }
 
-  async #executeRun(message: Extract<ClientMessage, { type: 'run' }>): Promise<void> {
+  /** Cancels a run: queued or held ones never start; a running one gets SIGTERM (then SIGKILL). */
+  #cancelRun(id: string): void {
+    const cancel = this.#pendingRuns.get(id);
+    if (!cancel) throw new GatewayError('SESSION_STATE', `no pending run "${id}"`);
+    cancel.abort();
+    if (this.#run?.id === id) this.#run.program.terminate(Limits.shutdownGraceMs);
+  }
+
+  #reportCancelled(id: string, commandId: number, text: string): void {
+    this.#earlyStdin = undefined;
+    this.#services.store.finishCommand(commandId, 130);
+    this.#recorder?.marker(commandMarker(text, 'cancelled'));
+    this.#sink.sendControl({ type: 'run.exit', id, exitCode: 130 });
+  }
+
+  async #executeRun(message: Extract<ClientMessage, { type: 'run' }>, cancelled: AbortSignal): Promise<void> {
     if (this.#ended || !this.#context) return;
     const { driver, store, authorizeRun } = this.#services;
     const text = driver.describe(message.command);
@@ -356,13 +386,14 @@ export class Session extends EventEmitter {
       const reason = describeError(error);
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
       this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
-      this.#recorder?.marker(`denied: ${text} (${reason})`);
+      this.#recorder?.marker(commandMarker(text, `denied: ${reason}`));
       this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
     }
-    const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command }) : { action: 'allow' as const };
+    if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
+    const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command, signal: cancelled }) : { action: 'allow' as const };
     store.updateCommand(commandId, {
       decision: decision.action,
       rule: decision.rule ?? null,
@@ -374,12 +405,13 @@ export class Session extends EventEmitter {
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
       this.#earlyStdin = undefined;
-      this.#recorder?.marker(`denied: ${text}`);
+      this.#recorder?.marker(commandMarker(text, `denied: ${decision.reason ?? decision.rule ?? 'by policy'}`));
       this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
     }
-    this.#recorder?.marker(`$ ${text}`);
+    if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
+    this.#recorder?.marker(commandMarker(text));
     let program: Program;
     try {
       program = message.tty ? new PtyProgram(spec, { cols: this.#cols, rows: this.#rows }) : new PipeProgram(spec);
@@ -405,7 +437,10 @@ export class Session extends EventEmitter {
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
       });
-      for (const chunk of early?.chunks ?? []) program.write(chunk);
+      for (const chunk of early?.chunks ?? []) {
+        if (this.connection.recordInput) this.#recorder?.input(chunk);
+        program.write(chunk);
+      }
       if (early?.eof) program.endInput();
     });
   }
@@ -452,7 +487,8 @@ export class Session extends EventEmitter {
       this.#gate?.dispose?.();
       if (this.#context) this.#services.driver.cleanup(this.#context);
       this.#home?.remove();
-      this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}) });
+      const replay = this.#services.replayLink?.(this);
+      this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}), ...(replay ? { replay } : {}) });
       this.emit('end', outcome);
     })();
     return this.#endPromise;
