@@ -201,8 +201,9 @@ describe('shell-mode gate', () => {
     const script = path.join(work, 'clean.sh');
     const mark = terminal.mark();
     terminal.type(`printf 'rm -rf ${dir}\\n' > ${script}\r`);
-    await terminal.waitAfter(mark, 'GATE$ ');
+    for (let i = 0; i < 500 && !(existsSync(script) && readFileSync(script, 'utf8').includes('rm -rf')); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(readFileSync(script, 'utf8')).toContain('rm -rf');
+    await terminal.waitAfter(mark, /clean\.sh\s*\n[\s\S]*GATE\$ /);
     terminal.type(`bash ${script}\r`);
     const pending = await waitForPending(test, bob, (approval) => approval.command === `bash ${script}`);
     await api(test, bob, 'POST', `/v1/approvals/${pending.id}/deny`, { reason: 'read it first' });
