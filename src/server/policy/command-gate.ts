@@ -81,7 +81,8 @@ interface Position {
 
 export class CommandGate implements InputGate {
   readonly #options: CommandGateOptions;
-  readonly #term: XTerminal;
+  #screen?: XTerminal;
+  #size: { cols: number; rows: number };
   readonly #decoder = new StringDecoder('utf8');
   /** What the keystrokes say the current line is, and where the cursor is in it. */
   #typed = '';
@@ -102,10 +103,20 @@ export class CommandGate implements InputGate {
 
   constructor(options: CommandGateOptions) {
     this.#options = options;
-    this.#term = new Terminal({ cols: options.cols ?? 80, rows: options.rows ?? 24, scrollback: 2000, allowProposedApi: true });
+    this.#size = { cols: options.cols ?? 80, rows: options.rows ?? 24 };
     options.onResize?.((cols, rows) => {
-      if (!this.#disposed) this.#term.resize(cols, rows);
+      this.#size = { cols, rows };
+      if (!this.#disposed) this.#screen?.resize(cols, rows);
     });
+  }
+
+  /**
+   * The screen model, made on first use: the session's start stays as quick as without a gate
+   * (a slower start bunches the prompt with the `session` message for the client).
+   */
+  get #term(): XTerminal {
+    this.#screen ??= new Terminal({ cols: this.#size.cols, rows: this.#size.rows, scrollback: 2000, allowProposedApi: true });
+    return this.#screen;
   }
 
   observeOutput(chunk: Buffer): void {
@@ -138,7 +149,7 @@ export class CommandGate implements InputGate {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#hold?.abort();
-    this.#term.dispose();
+    this.#screen?.dispose();
   }
 
   async #pump(): Promise<void> {
