@@ -124,6 +124,9 @@ describe('shell lines against rules', () => {
     ['bash <<< "rm -rf /tmp/x"', 'review', 'recursive rm'],
     ['cat <<EOF\nrm -rf /tmp/x\nEOF', 'allow'], // data, not a command
     ['if true; then rm -rf /tmp/x; fi', 'review', 'recursive rm'],
+    ['for f in a b; do rm -rf /tmp/$f; done', 'review', 'recursive rm'],
+    ['for f in -r -v; do rm $f /tmp/x; done', 'review', 'recursive rm'], // $f may be -r
+    ['for i in $(seq 1 3); do echo $i; done', 'allow'],
     ['dd if=/dev/zero of=/dev/sda', 'deny', 'no dd to disks'],
     ['echo ok; dd if=/dev/zero of=/dev/sda & rm -rf /x', 'deny', 'no dd to disks'],
     ['kubectl delete pod web-1', 'allow'], // ops-shell: the pods rule is scoped to k8s-prod
@@ -151,13 +154,18 @@ describe('shell lines against rules', () => {
     ['eval "$X"', /eval of text only known at run time/],
     ['bash -c "$X"', /only known at run time/],
     ['python3 -c "import os; os.system(\'rm -rf /\')"', /inline python3 code/],
-    ['for f in a b; do rm $f; done', /a for loop/],
     ['env -S "rm -rf /tmp/x"', /env -S/],
   ];
   it.each(unparsable)('%j cannot be fully understood → policy.unparsable (review)', (line, why) => {
     const decision = decider.shellLine(ops, line);
     expect(decision.action).toBe('review');
     expect(decision.problems.join(' ')).toMatch(why);
+  });
+
+  it('a line it cannot read is not held where no rule could refuse or hold anything', () => {
+    const open = buildDecider(parseConfig({ policy: { rules: [{ name: 'elsewhere', match: { connection: 'prod', commands: ['rm'] }, action: 'deny' }] } }, 'test').policy);
+    expect(open.shellLine({ identity: alice.identity, connection: 'dev-shell' }, 'echo x | base64 -d | sh').action).toBe('allow');
+    expect(open.shellLine({ identity: alice.identity, connection: 'prod' }, 'echo x | base64 -d | sh').action).toBe('review');
   });
 
   const incomplete = ['echo "abc', "echo 'abc", 'rm -rf \\', 'ls |', 'true &&', 'cat <<EOF', 'if true; then', '(echo a', 'echo $(ls'];

@@ -98,6 +98,7 @@ export class CommandGate implements InputGate {
   #writes = 0;
   #lastOutputAt = 0;
   #forward?: (data: Buffer) => void;
+  #onOutput?: () => void;
   #hold?: AbortController;
   #disposed = false;
 
@@ -123,7 +124,10 @@ export class CommandGate implements InputGate {
     if (this.#disposed) return;
     this.#lastOutputAt = Date.now();
     this.#writes++;
-    this.#term.write(chunk, () => this.#writes--);
+    this.#term.write(chunk, () => {
+      this.#writes--;
+      this.#onOutput?.();
+    });
   }
 
   input(data: Buffer, forward: (data: Buffer) => void): void {
@@ -286,8 +290,26 @@ export class CommandGate implements InputGate {
     if (all) this.#continued = [];
   }
 
+  /** Resolves once the screen model has taken in all output so far (xterm parses asynchronously). */
   async #settled(): Promise<void> {
-    while (this.#writes > 0 && !this.#disposed) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (this.#writes === 0 || this.#disposed) return;
+    await new Promise<void>((resolve) => this.#term.write('', () => resolve()));
+  }
+
+  /** Resolves on the next output (or after `ms`): the echo may still be on its way. */
+  #nextOutput(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const previous = this.#onOutput;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#onOutput = () => {
+        this.#onOutput = previous;
+        done();
+      };
+    });
   }
 
   /** Waits until the shell has stopped printing (its answer to the last line), bounded. */
@@ -332,7 +354,7 @@ export class CommandGate implements InputGate {
       if (this.#certain && screen === this.#typed) return screen;
       const quietFor = Date.now() - this.#lastOutputAt;
       if (Date.now() - started >= limit || (!this.#certain && quietFor > 40 && screen !== undefined)) return screen;
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      await this.#nextOutput(this.#certain ? 10 : 5);
     }
   }
 

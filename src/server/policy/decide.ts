@@ -77,7 +77,8 @@ export class PolicyDecider {
         }
       }
     }
-    const problems = analysis.complete ? analysis.problems : [];
+    const restricted = this.engine.restricts(asker.connection) || (asker.cluster !== undefined && this.engine.restricts(asker.cluster));
+    const problems = analysis.complete && restricted ? analysis.problems : [];
     if (problems.length > 0) {
       decisions.push({ action: this.unparsable, why: [`the gate cannot fully understand this line: ${problems.join('; ')} (policy.unparsable is ${this.unparsable})`] });
     }

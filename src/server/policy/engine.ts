@@ -215,6 +215,19 @@ export class PolicyEngine {
     return new PolicyEngine(rules, policy.default);
   }
 
+  /**
+   * Whether anything on this connection could be refused or held: a non-allow default or a
+   * non-allow rule that may apply. If not, a line the gate cannot read cannot hide anything.
+   */
+  restricts(connection: string): boolean {
+    if (this.defaultAction !== 'allow') return true;
+    return this.rules.some((rule) => {
+      if (rule.action === 'allow') return false;
+      const wanted = rule.config.match.connection;
+      return wanted === undefined || (Array.isArray(wanted) ? wanted.includes(connection) : wanted === connection);
+    });
+  }
+
   /** The hot path: the strictest matching rule, first in config order among equals. */
   decide(facts: PolicyFacts): PolicyDecision {
     let best: CompiledRule | undefined;

@@ -482,8 +482,9 @@ function assemble(tokens: Token[], reader: Reader): void {
         continue;
       }
       if (word === 'for' || word === 'select') {
+        // The header's words are data (substitutions in it were read already); the body is
+        // checked like any commands, where the loop variable is a run-time word.
         openers.push('done');
-        reader.problems.push(`a ${word} loop (its variable is only known at run time)`);
         skipForHeader = true;
         continue;
       }
