@@ -100,6 +100,7 @@ export class CommandGate implements InputGate {
   #forward?: (data: Buffer) => void;
   #onOutput?: () => void;
   #hold?: AbortController;
+  #cancelledAt?: number;
   #disposed = false;
 
   constructor(options: CommandGateOptions) {
@@ -161,6 +162,15 @@ export class CommandGate implements InputGate {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#disposed) {
+        if (this.#cancelledAt !== undefined) {
+          // The terminal discards keys that reach it while it handles Ctrl-C: let the shell
+          // answer (its new prompt) before the next keys go in.
+          const since = this.#cancelledAt;
+          this.#cancelledAt = undefined;
+          const deadline = Date.now() + 1000;
+          while (this.#lastOutputAt <= since && Date.now() < deadline && !this.#disposed) await this.#nextOutput(50);
+          await this.#quiet();
+        }
         const text = this.#queue.shift()!;
         let pass = '';
         const flush = (): void => {
@@ -371,7 +381,10 @@ export class CommandGate implements InputGate {
     if (screen !== undefined && (screen !== '' || !this.#certain)) candidates.add(screen);
     if (candidates.size === 0) candidates.add(this.#typed);
     const prefix = this.#continued.length > 0 ? `${this.#continued.join('\n')}\n` : '';
+    // The strictest reading wins, whether or not it is complete: a program's own output must
+    // never make a line look unfinished (and so unchecked) while the shell runs it.
     let chosen: { line: string; decision: LineDecision } | undefined;
+    let anyComplete = false;
     for (const candidate of candidates) {
       const line = prefix + candidate;
       let decision: LineDecision;
@@ -380,10 +393,11 @@ export class CommandGate implements InputGate {
       } catch (error) {
         decision = { action: 'deny', why: [`the command gate failed to check this line (${(error as Error).message})`], kube: [], complete: true, problems: [] };
       }
-      if (!chosen || ACTION_RANK[decision.action] > ACTION_RANK[chosen.decision.action] || (!decision.complete && chosen.decision.complete)) chosen = { line, decision };
+      anyComplete ||= decision.complete;
+      if (!chosen || ACTION_RANK[decision.action] > ACTION_RANK[chosen.decision.action]) chosen = { line, decision };
     }
     const { line, decision } = chosen!;
-    if (!decision.complete && decision.action !== 'deny') {
+    if (!anyComplete && decision.action === 'allow') {
       // The shell will ask for more: nothing runs on this Enter. Decide on the whole command later.
       this.#continued.push(line.slice(prefix.length));
       this.#send(key);
@@ -417,5 +431,6 @@ export class CommandGate implements InputGate {
   #cancel(): void {
     this.#send(CTRL_C);
     this.#resetLine(true);
+    this.#cancelledAt = Date.now();
   }
 }
