@@ -24,6 +24,7 @@ import type { ConnectionDriver } from './connections/driver.js';
 import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
 import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
+import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { SessionAttachments } from './session/attachments.js';
@@ -145,6 +146,7 @@ export class Gateway {
     ]);
     installMasking(this);
     this.#registerRoutes();
+    installPolicy(this);
     if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
       this.kubeProxy = new KubeProxy(this);
       await this.kubeProxy.start();
