@@ -25,6 +25,7 @@ import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './
 import { createLogger, type Logger } from './log.js';
 import { Session, type SessionServices } from './session/session.js';
 import { Store } from './store/store.js';
+import { installWatch } from './watch/index.js';
 import { WebSocketSink } from './ws-sink.js';
 
 export interface SocketContext {
@@ -88,6 +89,7 @@ export class Gateway {
   constructor(config: LoadedConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? createLogger();
+    installWatch(this);
   }
 
   get recordingsDir(): string {

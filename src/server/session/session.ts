@@ -392,6 +392,7 @@ export class Session extends EventEmitter {
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */
   mark(label: string): void {
     this.#recorder?.marker(label);
+    this.emit('marker', label);
   }
 
   /**
