@@ -83,6 +83,7 @@ export interface LiveSessionInfo {
 }
 
 export type LiveViewMessage =
+  | { type: 'subscribed'; topics: string[] }
   | { type: 'sessions'; sessions: LiveSessionInfo[] }
   | { type: 'watching'; session: string; user: string; actor?: string; connection: string; cols: number; rows: number; recent: string }
   | { type: 'watch.output'; session: string; data: string }

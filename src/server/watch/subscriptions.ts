@@ -47,14 +47,18 @@ export class TopicRegistry {
       active = created;
     }
     let refused: unknown;
+    const started: string[] = [];
     for (const name of new Set(names)) {
       if (active.has(name)) continue; // subscribing twice is harmless: one feed per topic
       try {
         active.set(name, this.#topics.get(name)!.subscribe(context));
+        started.push(name);
       } catch (error) {
         refused ??= error; // the other topics still start; the caller hears about the refusal
       }
     }
+    // After each topic's snapshot: the subscriber knows it has the whole current state.
+    if (started.length > 0) context.send({ type: 'subscribed', topics: started });
     if (refused) throw refused;
   }
 
