@@ -33,9 +33,8 @@ export class TopicRegistry {
 
   subscribe(context: SocketContext, names: string[]): void {
     const unknown = names.filter((name) => !this.#topics.has(name));
-    if (unknown.length > 0) {
-      throw new GatewayError('BAD_MESSAGE', `unknown topic ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${this.names.join(', ') || 'none'})`);
-    }
+    let refused: unknown =
+      unknown.length > 0 ? new GatewayError('BAD_MESSAGE', `unknown topic ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${this.names.join(', ') || 'none'})`) : undefined;
     let active = this.#active.get(context.ws);
     if (!active) {
       const created = new Map<string, () => void>();
@@ -46,10 +45,9 @@ export class TopicRegistry {
       });
       active = created;
     }
-    let refused: unknown;
     const started: string[] = [];
     for (const name of new Set(names)) {
-      if (active.has(name)) continue; // subscribing twice is harmless: one feed per topic
+      if (active.has(name) || !this.#topics.has(name)) continue; // subscribing twice is harmless: one feed per topic
       try {
         active.set(name, this.#topics.get(name)!.subscribe(context));
         started.push(name);
