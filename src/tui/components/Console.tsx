@@ -3,8 +3,9 @@
  * status line. Everything it shows comes from the state context; everything it does goes through
  * the actions context, so it renders the same against a live gateway and in component tests.
  */
-import { Box, Text, useInput } from 'ink';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { useLatestInput } from '../hooks/useLatestInput.js';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Approval } from '../../client/approvals.js';
 import { cannotDecide, queueOrder } from '../approvals-view.js';
 import { useConsoleActions, useConsoleState } from '../contexts/ConsoleContext.js';
@@ -18,7 +19,7 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistoryList, replayLink } from './HistoryList.js';
-import { Prompt, type PromptSpec } from './Prompt.js';
+import { Prompt, promptKey, type PromptSpec, type PromptState } from './Prompt.js';
 import { SessionList } from './SessionList.js';
 import { WatchView } from './WatchView.js';
 
@@ -31,7 +32,14 @@ export function Console() {
   const now = useNow();
   const [screen, setScreen] = useState<Screen>('approvals');
   const [help, setHelp] = useState(false);
-  const [prompt, setPrompt] = useState<PromptSpec>();
+  // The open prompt lives in a ref: keys typed before the next render must see it at once.
+  const promptRef = useRef<PromptState | undefined>(undefined);
+  const [, redraw] = useReducer((count: number) => count + 1, 0);
+  const setPrompt = (spec: PromptSpec | PromptState | undefined): void => {
+    promptRef.current = spec && 'spec' in spec ? spec : spec ? { spec, text: '' } : undefined;
+    redraw();
+  };
+  const prompt = promptRef.current;
   const [status, setStatus] = useState<{ text: string; bad?: boolean }>();
   const [showDecided, setShowDecided] = useState(false);
   const [selectedApproval, setSelectedApproval] = useState<string>();
@@ -112,8 +120,15 @@ export function Console() {
     if (view === 'history') actions.loadHistory();
   };
 
-  useInput(
+  useLatestInput(
     (input, key) => {
+      if (promptRef.current) {
+        const open = promptRef.current;
+        const { next, submit } = promptKey(open, input, key);
+        setPrompt(next);
+        if (submit !== undefined) open.spec.onSubmit(submit);
+        return;
+      }
       const command = commandFor(screen, input, key);
       if (help && command !== Command.Quit) {
         if (command === Command.Help || key.escape) setHelp(false);
@@ -162,7 +177,6 @@ export function Console() {
         default: return;
       }
     },
-    { isActive: !prompt },
   );
 
   const width = Math.max(20, columns - 1);
@@ -184,7 +198,7 @@ export function Console() {
       <Box flexDirection="column" height={bodyHeight} marginTop={1}>
         {body}
       </Box>
-      {prompt ? <Prompt spec={prompt} close={() => setPrompt(undefined)} width={width} /> : null}
+      {prompt ? <Prompt state={prompt} width={width} /> : null}
       <Text color={status?.bad && state.theme.color ? state.theme.danger : undefined} bold={status?.bad} wrap="truncate-end">
         {fit(status?.text ?? ' ', width)}
       </Text>
