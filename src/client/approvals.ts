@@ -3,34 +3,12 @@
  * agents): list and decide approvals, see what the caller may do, list sessions, terminate one.
  * Plain calls on a Gateway's JSON API; it never caches or decides anything itself.
  */
+import type { ApprovalStatus, ApprovalView } from '../protocol/approval.js';
 import type { LiveSessionInfo } from '../protocol/messages.js';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
-
 /** An approval as the gateway shows it to the caller (docs/protocol.md "Approvals"). */
-export interface Approval {
-  id: string;
-  status: ApprovalStatus;
-  requester: string;
-  actor?: string;
-  connection: string;
-  sessionId: string;
-  command: string;
-  apiRequest?: string;
-  layer?: 'command' | 'api';
-  rule: string;
-  why: string | string[];
-  groups: string[];
-  count: number;
-  approvals: { by: string; reason?: string; at: string }[];
-  deniedBy?: string;
-  reason?: string;
-  createdAt: string;
-  expiresAt: string;
-  decidedAt?: string;
-  canDecide: boolean;
-  cannotDecideBecause?: string;
-}
+export type Approval = ApprovalView;
+export type { ApprovalStatus };
 
 export interface Abilities {
   approve: boolean;

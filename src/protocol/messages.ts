@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { formatIssuePath } from '../config/load.js';
+import type { ApprovalView } from './approval.js';
 
 export const PROTOCOL_VERSION = 1;
 export const WS_PATH = '/v1/ws';
@@ -66,6 +67,7 @@ export type ServerMessage =
   | { type: 'exit'; exitCode: number | null; reason?: string; replay?: string }
   | { type: 'error'; code: string; message: string; fatal: boolean; id?: string }
   | { type: 'pong'; id?: string }
+  | { type: 'approval'; approval: ApprovalView }
   | LiveViewMessage;
 
 /** Live views: the `sessions` topic and watching another session (src/server/watch). */

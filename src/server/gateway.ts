@@ -21,6 +21,7 @@ import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
+import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { Session, type SessionServices } from './session/session.js';
@@ -130,6 +131,7 @@ export class Gateway {
       ...this.extraIssuers,
     ]);
     this.#registerRoutes();
+    installPolicy(this);
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { runProgram, UsageError } from '../cli/boundary.js';
 import { parseDuration } from '../util/duration.js';
+import { registerApprovalCommands } from './approvals.js';
 import { connectTerminal } from './connect.js';
 import { gatewayFrom, type GlobalOptions } from './credentials.js';
 import { ensureCommand, execCommand } from './exec.js';
@@ -82,6 +83,8 @@ export function buildShellProgram(): Command {
       const expires = me.expiresAt ? new Date(me.expiresAt * 1000).toISOString() : 'never';
       process.stdout.write(`user: ${me.user}${me.actor ? ` (via agent ${me.actor})` : ''}\ngroups: ${me.groups.join(', ') || '(none)'}\nexpires: ${expires}\n`);
     });
+
+  registerApprovalCommands(program, () => gatewayFrom(globals()));
 
   return program;
 }

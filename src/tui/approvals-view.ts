@@ -12,7 +12,8 @@ export function queueOrder(approvals: Approval[], showDecided: boolean): Approva
 }
 
 export function whyText(approval: Approval): string {
-  return Array.isArray(approval.why) ? approval.why.join('; ') : approval.why;
+  const why = approval.why as string[] | string;
+  return Array.isArray(why) ? why.join('; ') : why;
 }
 
 /** "needs 1 more of oncall" / "needs 2 more of oncall, sre". */

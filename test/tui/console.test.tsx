@@ -71,10 +71,13 @@ describe('approvals queue', () => {
     const view = renderConsole(baseState({ approvals: [mine] }));
     await view.ready;
     expect(view.screen()).toContain('⊘ your own request: someone else must decide');
-    await view.press('a', KEY.enter);
-    expect(view.recorded.approve).toEqual([]);
+    await view.press('a');
     expect(view.screen()).toContain('cannot approve: your own request');
-    await view.press('d', 'x', KEY.enter);
+    expect(view.screen()).not.toContain('reason (optional)'); // no prompt opened
+    await view.press('d');
+    expect(view.screen()).toContain('cannot deny: your own request');
+    await view.press('x', KEY.enter);
+    expect(view.recorded.approve).toEqual([]);
     expect(view.recorded.deny).toEqual([]);
   });
 

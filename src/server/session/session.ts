@@ -389,6 +389,18 @@ export class Session extends EventEmitter {
     if (!this.#ended) this.#sink.sendControl(message);
   }
 
+  /**
+   * Shows a gateway notice in the terminal (policy holds and refusals): the client, the recording
+   * and watchers see it like output. Not passed to the input gate (it is not the program's echo).
+   */
+  notice(text: string): void {
+    if (this.#ended) return;
+    const chunk = Buffer.from(text);
+    this.#recorder?.output(chunk);
+    this.#sink.sendData(1, chunk);
+    this.emit('output', 1, chunk);
+  }
+
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */
   mark(label: string): void {
     this.#recorder?.marker(label);

@@ -5,9 +5,10 @@
  */
 import { Box, Text } from 'ink';
 import { useLatestInput } from '../hooks/useLatestInput.js';
-import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import type { Approval } from '../../client/approvals.js';
-import { cannotDecide, queueOrder } from '../approvals-view.js';
+import { useEffect, useRef } from 'react';
+import { cannotDecide } from '../approvals-view.js';
+import { derive, type UiState } from '../ui-state.js';
+import { useUiStore } from '../hooks/useUiStore.js';
 import { useConsoleActions, useConsoleState } from '../contexts/ConsoleContext.js';
 import { fit, who } from '../format.js';
 import { useNow } from '../hooks/useNow.js';
@@ -19,7 +20,7 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistoryList, replayLink } from './HistoryList.js';
-import { Prompt, promptKey, type PromptSpec, type PromptState } from './Prompt.js';
+import { Prompt, promptKey, type PromptSpec } from './Prompt.js';
 import { SessionList } from './SessionList.js';
 import { WatchView } from './WatchView.js';
 
@@ -30,36 +31,17 @@ export function Console() {
   const actions = useConsoleActions();
   const { columns, rows } = useTerminalSize();
   const now = useNow();
-  const [screen, setScreen] = useState<Screen>('approvals');
-  const [help, setHelp] = useState(false);
-  // The open prompt lives in a ref: keys typed before the next render must see it at once.
-  const promptRef = useRef<PromptState | undefined>(undefined);
-  const [, redraw] = useReducer((count: number) => count + 1, 0);
-  const setPrompt = (spec: PromptSpec | PromptState | undefined): void => {
-    promptRef.current = spec && 'spec' in spec ? spec : spec ? { spec, text: '' } : undefined;
-    redraw();
-  };
-  const prompt = promptRef.current;
-  const [status, setStatus] = useState<{ text: string; bad?: boolean }>();
-  const [showDecided, setShowDecided] = useState(false);
-  const [selectedApproval, setSelectedApproval] = useState<string>();
-  const [selectedSession, setSelectedSession] = useState<string>();
-  const [historyIndex, setHistoryIndex] = useState(0);
-  const [detailsId, setDetailsId] = useState<string>();
-  const [watchId, setWatchId] = useState<string>();
-
-  const queue = useMemo(() => queueOrder(state.approvals, showDecided), [state.approvals, showDecided]);
-  const approvalIndex = Math.max(0, queue.findIndex((a) => a.id === selectedApproval));
-  const currentApproval: Approval | undefined = screen === 'details' ? state.approvals.find((a) => a.id === detailsId) : queue[approvalIndex];
-  const sessionIndex = Math.max(0, state.sessions.findIndex((s) => s.id === selectedSession));
-  const currentSession = screen === 'watch' ? state.sessions.find((s) => s.id === watchId) : state.sessions[sessionIndex];
+  const store = useUiStore();
+  const { screen, help, prompt, status, watchId } = store.ui();
+  const { queue, approvalIndex, currentApproval, sessionIndex, currentSession } = derive(store.ui(), state);
+  const setStatus = (value: UiState['status']): void => store.update({ status: value });
+  const setPrompt = (spec: PromptSpec | undefined): void => store.update({ prompt: spec ? { spec, text: '' } : undefined });
 
   // First screen: the queue when anything is pending, else the live sessions.
-  const chosenFirst = useRef(false);
   useEffect(() => {
-    if (chosenFirst.current || !state.ready) return;
-    chosenFirst.current = true;
-    if (screen === 'approvals' && !state.approvals.some((a) => a.status === 'pending')) setScreen('sessions');
+    const ui = store.ui();
+    if (ui.chosenFirst || !state.ready) return;
+    store.update({ chosenFirst: true, ...(ui.screen === 'approvals' && !state.approvals.some((a) => a.status === 'pending') ? { screen: 'sessions' } : {}) });
   }, [state.ready]);
 
   // The link's changes show in the status line: "reconnected" after a gateway restart.
@@ -77,7 +59,7 @@ export function Console() {
   };
 
   const decide = (kind: 'approve' | 'deny'): void => {
-    const approval = currentApproval;
+    const approval = derive(store.ui(), state).currentApproval;
     if (!approval) return setStatus({ text: 'nothing selected', bad: true });
     const blocked = cannotDecide(approval, state.me?.user, state.abilities?.approve ?? false);
     if (blocked) return setStatus({ text: `cannot ${kind}: ${blocked}`, bad: true });
@@ -96,7 +78,7 @@ export function Console() {
   };
 
   const terminate = (): void => {
-    const session = currentSession;
+    const session = derive(store.ui(), state).currentSession;
     if (!session) return setStatus({ text: 'no session selected', bad: true });
     if (!state.abilities?.terminate) return setStatus({ text: 'only approvers and admins may terminate sessions', bad: true });
     setPrompt({
@@ -108,76 +90,70 @@ export function Console() {
   };
 
   const move = (delta: number): void => {
-    if (screen === 'approvals' && queue.length) setSelectedApproval(queue[Math.min(queue.length - 1, Math.max(0, approvalIndex + delta))]!.id);
-    if (screen === 'sessions' && state.sessions.length) setSelectedSession(state.sessions[Math.min(state.sessions.length - 1, Math.max(0, sessionIndex + delta))]!.id);
-    if (screen === 'history') setHistoryIndex((index) => Math.min(Math.max(0, state.history.entries.length - 1), Math.max(0, index + delta)));
+    const ui = store.ui();
+    const { queue, approvalIndex, sessionIndex } = derive(ui, state);
+    const clamp = (index: number, length: number): number => Math.min(length - 1, Math.max(0, index));
+    if (ui.screen === 'approvals' && queue.length) store.update({ selectedApproval: queue[clamp(approvalIndex + delta, queue.length)]!.id });
+    if (ui.screen === 'sessions' && state.sessions.length) store.update({ selectedSession: state.sessions[clamp(sessionIndex + delta, state.sessions.length)]!.id });
+    if (ui.screen === 'history') store.update({ historyIndex: clamp(ui.historyIndex + delta, Math.max(1, state.history.entries.length)) });
   };
 
   const show = (view: Screen): void => {
-    chosenFirst.current = true;
-    setScreen(view);
-    setStatus(undefined);
+    store.update({ chosenFirst: true, screen: view, status: undefined });
     if (view === 'history') actions.loadHistory();
   };
 
-  useLatestInput(
-    (input, key) => {
-      if (promptRef.current) {
-        const open = promptRef.current;
-        const { next, submit } = promptKey(open, input, key);
-        setPrompt(next);
-        if (submit !== undefined) open.spec.onSubmit(submit);
+  useLatestInput((input, key) => {
+    const ui = store.ui();
+    if (ui.prompt) {
+      const { next, submit } = promptKey(ui.prompt, input, key);
+      store.update({ prompt: next });
+      if (submit !== undefined) ui.prompt.spec.onSubmit(submit);
+      return;
+    }
+    const { screen } = ui;
+    const { currentApproval, currentSession } = derive(ui, state);
+    const command = commandFor(screen, input, key);
+    if (ui.help && command !== Command.Quit) {
+      if (command === Command.Help || key.escape) store.update({ help: false });
+      return;
+    }
+    switch (command) {
+      case Command.Help: return store.update({ help: true });
+      case Command.Quit: return actions.quit();
+      case Command.ShowApprovals: return show('approvals');
+      case Command.ShowSessions: return show('sessions');
+      case Command.ShowHistory: return show('history');
+      case Command.NextView: {
+        const base = screen === 'details' ? 'approvals' : screen === 'watch' ? 'sessions' : screen;
+        return show(VIEWS[(VIEWS.indexOf(base) + 1) % VIEWS.length]!);
+      }
+      case Command.Up: return move(-1);
+      case Command.Down: return move(1);
+      case Command.Open: {
+        if (screen === 'approvals' && currentApproval) return store.update({ detailsId: currentApproval.id, screen: 'details', status: undefined });
+        if (screen === 'sessions' && currentSession) return store.update({ watchId: currentSession.id, screen: 'watch', status: undefined });
+        const entry = state.history.entries[ui.historyIndex];
+        if (screen === 'history' && entry) return setStatus({ text: `replay: ${replayLink(state.gatewayUrl, entry.sessionId)}` });
         return;
       }
-      const command = commandFor(screen, input, key);
-      if (help && command !== Command.Quit) {
-        if (command === Command.Help || key.escape) setHelp(false);
+      case Command.Back:
+        if (screen === 'details') return store.update({ screen: 'approvals' });
+        if (screen === 'watch') return store.update({ screen: 'sessions' });
+        return setStatus(undefined);
+      case Command.Approve: return decide('approve');
+      case Command.Deny: return decide('deny');
+      case Command.ToggleDecided: return store.update((before) => ({ showDecided: !before.showDecided }));
+      case Command.Watch: {
+        const id = screen === 'details' ? currentApproval?.sessionId : currentSession?.id;
+        if (id) store.update({ watchId: id, screen: 'watch', status: undefined });
         return;
       }
-      switch (command) {
-        case Command.Help: return setHelp(true);
-        case Command.Quit: return actions.quit();
-        case Command.ShowApprovals: return show('approvals');
-        case Command.ShowSessions: return show('sessions');
-        case Command.ShowHistory: return show('history');
-        case Command.NextView: {
-          const base = screen === 'details' ? 'approvals' : screen === 'watch' ? 'sessions' : screen;
-          return show(VIEWS[(VIEWS.indexOf(base) + 1) % VIEWS.length]!);
-        }
-        case Command.Up: return move(-1);
-        case Command.Down: return move(1);
-        case Command.Open:
-          if (screen === 'approvals' && currentApproval) {
-            setDetailsId(currentApproval.id);
-            return setScreen('details');
-          }
-          if (screen === 'sessions' && currentSession) {
-            setWatchId(currentSession.id);
-            return setScreen('watch');
-          }
-          if (screen === 'history' && state.history.entries[historyIndex]) {
-            return setStatus({ text: `replay: ${replayLink(state.gatewayUrl, state.history.entries[historyIndex]!.sessionId)}` });
-          }
-          return;
-        case Command.Back:
-          if (screen === 'details') return setScreen('approvals');
-          if (screen === 'watch') return setScreen('sessions');
-          return setStatus(undefined);
-        case Command.Approve: return decide('approve');
-        case Command.Deny: return decide('deny');
-        case Command.ToggleDecided: return setShowDecided((value) => !value);
-        case Command.Watch: {
-          const id = screen === 'details' ? currentApproval?.sessionId : currentSession?.id;
-          if (!id) return;
-          setWatchId(id);
-          return setScreen('watch');
-        }
-        case Command.Terminate: return terminate();
-        case Command.Refresh: return actions.loadHistory();
-        default: return;
-      }
-    },
-  );
+      case Command.Terminate: return terminate();
+      case Command.Refresh: return actions.loadHistory();
+      default: return;
+    }
+  });
 
   const width = Math.max(20, columns - 1);
   const bodyHeight = Math.max(3, rows - 6 - (prompt ? 5 : 0));
@@ -189,7 +165,7 @@ export function Console() {
     body = currentApproval ? <ApprovalDetails approval={currentApproval} width={width} height={bodyHeight - (readOnly ? 1 : 0)} now={now} /> : <Text>That request is gone.</Text>;
   else if (screen === 'sessions') body = <SessionList items={state.sessions} selected={sessionIndex} width={width} height={bodyHeight} now={now} />;
   else if (screen === 'watch') body = watchId ? <WatchView sessionId={watchId} info={currentSession} width={width} height={bodyHeight} /> : null;
-  else body = <HistoryList selected={historyIndex} width={width} height={bodyHeight} />;
+  else body = <HistoryList selected={store.ui().historyIndex} width={width} height={bodyHeight} />;
 
   return (
     <Box flexDirection="column" width={columns} height={rows - 1}>
