@@ -87,7 +87,7 @@ export interface LiveSessionInfo {
 export type LiveViewMessage =
   | { type: 'subscribed'; topics: string[] }
   | { type: 'sessions'; sessions: LiveSessionInfo[] }
-  | { type: 'watching'; session: string; user: string; actor?: string; connection: string; cols: number; rows: number; recent: string }
+  | { type: 'watching'; session: string; user: string; actor?: string; connection: string; cols: number; rows: number; recent: string; markers: { label: string; at: string }[] }
   | { type: 'watch.output'; session: string; data: string }
   | { type: 'watch.resize'; session: string; cols: number; rows: number }
   | { type: 'watch.marker'; session: string; label: string; at: string }

@@ -72,6 +72,7 @@ describe('watch', () => {
     const watching = await bob.next((m) => m.type === 'watching');
     expect(watching).toMatchObject({ session: alice.id, user: 'alice', connection: 'shell', cols: 80, rows: 24 });
     expect(Buffer.from(watching.recent, 'base64').toString()).toContain('before-watch');
+    expect(watching.markers).toEqual([]);
 
     alice.socket.ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('echo typed-by-$((6*7))\r')]));
     await waitFor(() => watchedText(bob, alice.id).includes('typed-by-42'));
@@ -98,6 +99,12 @@ describe('watch', () => {
     alice.socket.send({ type: 'run', id: '1', command: 'echo marked-run' });
     await bob.next((m) => m.type === 'watch.marker' && m.label === '$ echo marked-run');
     await waitFor(() => watchedText(bob, alice.id).includes('marked-run\n'));
+    // a later watcher gets the markers that came before it
+    const late = await approver('erin', ['oncall']);
+    late.send({ type: 'watch', session: alice.id });
+    const watching = await late.next((m) => m.type === 'watching');
+    expect(watching.markers.map((m: { label: string }) => m.label)).toEqual(['$ echo marked-run']);
+    await late.close();
     await alice.socket.close();
     await bob.close();
   });

@@ -9,6 +9,8 @@ export const WatchLimits = {
   watcherBufferBytes: 1024 * 1024,
   /** How often a backed-up watcher's socket is checked for having drained. */
   recoveryCheckMs: 50,
+  /** Markers kept per live session for a new watcher. */
+  recentMarkers: 20,
   /** Changes to the live-session list within this window go out as one `sessions` message. */
   sessionsCoalesceMs: 50,
   /** Longest terminate reason kept (it reaches the user's terminal and the recording). */

@@ -29,6 +29,8 @@ interface Tracked {
   commands: number;
   /** Pending approval ids of this session. */
   held: Set<string>;
+  /** The latest markers, so a new watcher sees what happened just before. */
+  markers: { label: string; at: string }[];
 }
 
 /** The fields of an approval (approvals module) that the tracker needs. */
@@ -60,11 +62,11 @@ export class SessionTracker extends EventEmitter<TrackerEvents> {
 
   #track(session: Session): void {
     if (session.ended || this.#tracked.has(session.id)) return;
-    const tracked: Tracked = { session, recent: new RecentOutput(WatchLimits.recentOutputBytes), commands: 0, held: new Set() };
+    const tracked: Tracked = { session, recent: new RecentOutput(WatchLimits.recentOutputBytes), commands: 0, held: new Set(), markers: [] };
     this.#tracked.set(session.id, tracked);
     session.setMaxListeners(0); // one listener set per watcher
     session.on('output', (_stream: number, chunk: Buffer) => tracked.recent.push(chunk));
-    session.on('marker', (label: string) => this.emit('marker', session, label));
+    session.on('marker', (label: string) => this.#marker(session, label));
     this.emit('change');
   }
 
@@ -73,11 +75,20 @@ export class SessionTracker extends EventEmitter<TrackerEvents> {
     if (!tracked) return;
     if (event.phase === 'received') {
       tracked.commands += 1;
-      this.emit('marker', session, `$ ${event.text}`);
+      this.#marker(session, `$ ${event.text}`);
       this.emit('change');
     } else if (event.phase === 'decided' && event.decision === 'deny') {
-      this.emit('marker', session, `denied: ${event.text}${event.reason ? ` (${event.reason})` : ''}`);
+      this.#marker(session, `denied: ${event.text}${event.reason ? ` (${event.reason})` : ''}`);
     }
+  }
+
+  #marker(session: Session, label: string): void {
+    const tracked = this.#tracked.get(session.id);
+    if (tracked) {
+      tracked.markers.push({ label, at: new Date().toISOString() });
+      if (tracked.markers.length > WatchLimits.recentMarkers) tracked.markers.shift();
+    }
+    this.emit('marker', session, label);
   }
 
   #onApproval(approval: ApprovalLike): void {
@@ -90,7 +101,7 @@ export class SessionTracker extends EventEmitter<TrackerEvents> {
     if (tracked.held.size !== before) this.emit('change');
   }
 
-  get(id: string): { session: Session; recent: RecentOutput } | undefined {
+  get(id: string): { session: Session; recent: RecentOutput; markers: { label: string; at: string }[] } | undefined {
     return this.#tracked.get(id);
   }
 

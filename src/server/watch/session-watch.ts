@@ -102,6 +102,7 @@ function startWatch(gateway: Gateway, tracker: SessionTracker, context: SocketCo
     cols,
     rows,
     recent: tracked.recent.snapshot().toString('base64'),
+    markers: [...tracked.markers],
   });
   session.on('output', onOutput);
   session.on('resize', onResize);

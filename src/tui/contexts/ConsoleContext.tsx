@@ -41,7 +41,7 @@ export interface ConsoleState {
 
 /** What a watch delivers; the console feeds it into a terminal model. */
 export interface WatchListener {
-  started(info: { cols: number; rows: number; recent: Buffer; user: string; actor?: string; connection: string }): void;
+  started(info: { cols: number; rows: number; recent: Buffer; user: string; actor?: string; connection: string; markers?: { label: string; at: string }[] }): void;
   output(data: Buffer): void;
   resize(cols: number, rows: number): void;
   marker(label: string, at: string): void;

@@ -136,7 +136,7 @@ function routeWatchEvents(live: LiveConnection, watchers: Map<string, Set<WatchL
   const each = (session: string, call: (listener: WatchListener) => void): void => {
     for (const listener of watchers.get(session) ?? []) call(listener);
   };
-  live.on('watching', (m) => each(m.session, (l) => l.started({ cols: m.cols, rows: m.rows, recent: Buffer.from(m.recent, 'base64'), user: m.user, actor: m.actor, connection: m.connection })));
+  live.on('watching', (m) => each(m.session, (l) => l.started({ cols: m.cols, rows: m.rows, recent: Buffer.from(m.recent, 'base64'), user: m.user, actor: m.actor, connection: m.connection, markers: m.markers })));
   live.on('watch.output', (session, data) => each(session, (l) => l.output(data)));
   live.on('watch.resize', (m) => each(m.session, (l) => l.resize(m.cols, m.rows)));
   live.on('watch.marker', (m) => each(m.session, (l) => l.marker(m.label, m.at)));

@@ -55,7 +55,7 @@ export function useTerminalModel(sessionId: string | undefined): WatchedScreen {
       started(info) {
         terminal?.dispose();
         terminal = new Terminal({ cols: info.cols, rows: info.rows, scrollback: 200, allowProposedApi: true });
-        setScreen((before) => ({ ...before, state: 'live', cols: info.cols, rows: info.rows, title: `${info.actor ? `${info.user} via agent ${info.actor}` : info.user} @ ${info.connection}` }));
+        setScreen((before) => ({ ...before, state: 'live', note: undefined, markers: (info.markers ?? []).slice(-MAX_MARKERS), cols: info.cols, rows: info.rows, title: `${info.actor ? `${info.user} via agent ${info.actor}` : info.user} @ ${info.connection}` }));
         write(info.recent);
       },
       output: (data) => write(data),
