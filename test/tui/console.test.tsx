@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { themeFor } from '../../src/tui/theme.js';
-import { KEY, approval, baseState, liveSession, renderConsole, settle } from './render-console.js';
+import { KEY, approval, baseState, liveSession, renderConsole } from './render-console.js';
 
 afterEach(() => cleanup());
 
@@ -42,8 +42,7 @@ describe('approvals queue', () => {
     expect(view.screen()).toContain('Approve alice: $ kubectl delete pod web-1');
     await view.press('looks fine', KEY.enter);
     expect(view.recorded.approve).toEqual([['ap-0001-aaaa', 'looks fine']]);
-    await settle();
-    expect(view.screen()).toContain('approved ap-0001-');
+    await view.until(() => view.screen().includes('approved ap-0001-'));
   });
 
   it('d denies only with a reason', async () => {
@@ -130,17 +129,18 @@ describe('approvals queue', () => {
     const view = renderConsole(baseState({ approvals: [approval()] }));
     await view.ready;
     await view.press(KEY.enter);
+    await view.until(() => view.recorded.listeners.has('sess-1'));
     expect(view.recorded.watch).toEqual(['sess-1']);
     const listener = view.recorded.listeners.get('sess-1')!;
     listener.started({ cols: 80, rows: 10, recent: Buffer.from('$ kubectl get pods\r\nweb-1   Running\r\n'), user: 'alice', connection: 'k8s-prod' });
     listener.output(Buffer.from('$ kubectl delete pod web-1\r\n'));
-    await settle(150);
+    await view.until(() => view.screen().includes('web-1   Running'));
     const screen = view.screen();
     expect(screen).toContain('requester   alice');
     expect(screen).toContain('web-1   Running');
     expect(screen).toContain('$ kubectl delete pod web-1');
     await view.press(KEY.escape);
-    expect(view.recorded.listeners.has('sess-1')).toBe(false); // leaving stops the watch
+    await view.until(() => !view.recorded.listeners.has('sess-1')); // leaving stops the watch
   });
 });
 
@@ -158,12 +158,13 @@ describe('sessions and watch', () => {
     const view = renderConsole(baseState({ sessions: [liveSession()] }));
     await view.ready;
     await view.press('2', 'w');
+    await view.until(() => view.recorded.listeners.has('sess-1'));
     const listener = view.recorded.listeners.get('sess-1')!;
     listener.started({ cols: 40, rows: 5, recent: Buffer.from('bash$ '), user: 'alice', connection: 'shell' });
     listener.output(Buffer.from('echo hi\r\nhi\r\nbash$ '));
     listener.marker('$ echo hi', new Date().toISOString());
     listener.resize(60, 8);
-    await settle(150);
+    await view.until(() => view.screen().includes('live 60×8'));
     expect(view.screen()).toContain('watching alice @ shell · live 60×8');
     expect(view.screen()).toContain('$ echo hi');
     await view.press('x');
@@ -178,13 +179,14 @@ describe('sessions and watch', () => {
     const view = renderConsole(baseState({ sessions: [liveSession()] }));
     await view.ready;
     await view.press('2', KEY.enter);
+    await view.until(() => view.recorded.listeners.has('sess-1'));
     const listener = view.recorded.listeners.get('sess-1')!;
     listener.started({ cols: 80, rows: 24, recent: Buffer.alloc(0), user: 'alice', connection: 'shell' });
     listener.skipped(4096);
-    await settle();
+    await view.until(() => view.screen().includes('4096 bytes skipped'));
     expect(view.screen()).toContain('4096 bytes skipped');
     listener.ended('terminated by bob: done');
-    await settle();
+    await view.until(() => view.screen().includes('session ended: terminated by bob: done'));
     expect(view.screen()).toContain('session ended: terminated by bob: done');
   });
 });

@@ -90,11 +90,23 @@ export function renderConsole(initial: ConsoleState) {
       if (!frame || frame.trim() === '') throw new Error('the console rendered an empty frame');
       return frame;
     },
+    /** Polls until `condition` holds (effects such as starting a watch run after the frame). */
+    async until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; screen:\n${instance.lastFrame()}`);
+        await settle(10);
+      }
+    },
     /** Types keys (a string, or named keys) and lets React render. */
     async press(...keys: string[]): Promise<void> {
       for (const key of keys) {
+        const before = instance.frames.length;
         instance.stdin.write(key);
-        await settle();
+        // Wait for the frame this key causes (slow when the machine is busy), then a little more.
+        const deadline = Date.now() + 2000;
+        while (instance.frames.length === before && Date.now() < deadline) await settle(10);
+        await settle(30);
       }
     },
   };
