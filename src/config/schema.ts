@@ -46,6 +46,8 @@ const kubernetesConnectionSchema = z
     kubeconfig: z.string().min(1),
     context: z.string().min(1).optional(),
     env: z.record(z.string()).default({}),
+    /** The kubectl binary broker sessions run (docs/kubernetes.md). */
+    kubectl: z.string().min(1).default('/usr/bin/kubectl'),
   })
   .strict();
 
@@ -102,6 +104,11 @@ export const configSchema = z
       .strict()
       .default({}),
     roles: z.record(z.array(z.string().min(1))).default({}),
+    /** The kube API proxy (docs/kubernetes.md): HTTPS on loopback, an ephemeral port by default. */
+    kubeProxy: z
+      .object({ listen: listenSchema.default('127.0.0.1:0') })
+      .strict()
+      .default({}),
     limits: z
       .object({
         maxFrameBytes: z.number().int().min(1024).optional(),

@@ -20,6 +20,8 @@ import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSignin
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { commandDriver } from './connections/command.js';
 import type { ConnectionDriver } from './connections/driver.js';
+import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
+import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
 import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
@@ -81,6 +83,8 @@ export class Gateway {
    */
   readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
+  /** The Kubernetes API proxy (started when a kubernetes connection is configured). */
+  kubeProxy?: KubeProxy;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;
   #server?: Server;
@@ -132,6 +136,12 @@ export class Gateway {
     ]);
     this.#registerRoutes();
     installPolicy(this);
+    if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
+      this.kubeProxy = new KubeProxy(this);
+      await this.kubeProxy.start();
+      this.drivers.set('kubernetes', createKubernetesDriver(this.kubeProxy));
+      this.drivers.set('command', withKubeAccess(this.drivers.get('command')!, this.kubeProxy));
+    }
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));
@@ -334,6 +344,7 @@ export class Gateway {
         this.#server.closeAllConnections();
       });
       this.#wss?.close();
+      await this.kubeProxy?.stop();
       this.store?.close();
     })();
     return this.#stopping;

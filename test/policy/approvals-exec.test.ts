@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../src/protocol/approval.js';
+import { parseConfig } from '../../src/config/load.js';
+import { mintToken } from '../../src/server/auth/mint.js';
+import { Gateway } from '../../src/server/gateway.js';
+import { silentLogger } from '../../src/server/log.js';
 import { hoopShell, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { api, waitForPending } from './helpers.js';
 
@@ -118,5 +122,45 @@ describe('exec on a command connection: held, approved, denied, expired', () => 
     const result = await hoopShell(test, ['exec', 'shell', '--', 'mkfs.ext4 /dev/null'], { token: alice });
     expect(result.code).toBe(77);
     expect(result.stderr).toContain('denied by policy rule "no mkfs"');
+  });
+});
+
+describe('a gateway restart while a command is held', () => {
+  it('the held command is not run later; the approval is expired and cannot be approved', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'hoop-restart-'));
+    const config = parseConfig(
+      {
+        listen: '127.0.0.1:0',
+        dataDir,
+        connections: [{ name: 'shell', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] }],
+        policy: { rules: [{ name: 'recursive rm needs on-call', match: { commands: ['rm -r'] }, action: 'review', approvers: { groups: ['oncall'] } }] },
+      },
+      'test',
+    );
+    const first = new Gateway(config, { logger: silentLogger });
+    await first.start();
+    const restartTest = { url: first.url, token: (user = 'alice', groups = ['dev']) => mintToken(first.signingKey, { user, groups, ttlSeconds: 600 }) } as unknown as TestGateway;
+    const dir = victim();
+    const exec = hoopShell(restartTest, ['exec', 'shell', '--', `rm -rf ${dir}`], { token: await restartTest.token('alice', ['dev']) });
+    const approver = await restartTest.token('bob', ['oncall']);
+    const pending = await waitForPending(restartTest, approver, (approval) => approval.command.includes(dir));
+    await first.stop('gateway restarting');
+    const stopped = await exec;
+    expect(stopped.code).toBe(1);
+
+    const second = new Gateway(config, { logger: silentLogger });
+    await second.start();
+    try {
+      const again = { url: second.url } as unknown as TestGateway;
+      const token = await mintToken(second.signingKey, { user: 'bob', groups: ['oncall'], ttlSeconds: 600 });
+      const found = await api<ApprovalView>(again, token, 'GET', `/v1/approvals/${pending.id}`);
+      expect(found.body.status).toBe('expired');
+      expect(found.body.reason).toMatch(/session ended|gateway restarted/);
+      const late = await api<ApprovalView>(again, token, 'POST', `/v1/approvals/${pending.id}/approve`, {});
+      expect(late.status).toBe(409);
+      expect(existsSync(dir)).toBe(true);
+    } finally {
+      await second.stop();
+    }
   });
 });

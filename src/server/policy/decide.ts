@@ -26,6 +26,12 @@ export interface LineDecision extends PolicyDecision {
 export interface Asker {
   identity: Identity;
   connection: string;
+  /**
+   * The cluster a command connection reaches (`kubernetes: NAME`): kubectl in its shell lines is
+   * also checked as that connection, so `connection: k8s-prod` rules hold it at the command layer
+   * as they will at the API layer (where requests carry the cluster's connection name).
+   */
+  cluster?: string;
 }
 
 function base(asker: Asker): Omit<PolicyFacts, 'kube' | 'command'> {
@@ -65,7 +71,10 @@ export class PolicyDecider {
         }
         const facts = kubectlFacts(args.map((arg) => arg.text), { defaultNamespace: options.defaultNamespace });
         kube.push(...facts);
-        for (const item of facts) decisions.push(decide({ ...base(asker), kube: item }));
+        for (const item of facts) {
+          decisions.push(decide({ ...base(asker), kube: item }));
+          if (asker.cluster) decisions.push(decide({ ...base(asker), connection: asker.cluster, kube: item }));
+        }
       }
     }
     const problems = analysis.complete ? analysis.problems : [];

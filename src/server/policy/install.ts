@@ -13,7 +13,7 @@ import { ApprovalService, type HoldOutcome } from '../approvals/approvals.js';
 import { registerApprovalRoutes } from '../approvals/routes.js';
 import type { ApiRequestFacts } from './api-request.js';
 import { CommandGate } from './command-gate.js';
-import { PolicyDecider, type LineDecision } from './decide.js';
+import { PolicyDecider, type Asker, type LineDecision } from './decide.js';
 import { PolicyEngine, type PolicyDecision } from './engine.js';
 import type { KubeFacts } from './facts.js';
 import { analyzeShellLine } from './shell-line.js';
@@ -143,7 +143,7 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
   };
 
   const decideRunCommand = (session: Session, command: RunCommand): LineDecision => {
-    const asker = { identity: session.identity, connection: session.connection.name };
+    const asker = askerOf(session);
     if (session.connection.type === 'kubernetes') {
       if (typeof command !== 'string') return decider.kubectl(asker, command);
       const words = analyzeShellLine(command).commands.flatMap((found) => found.words.map((word) => word.text));
@@ -152,7 +152,8 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
     return decider.shellLine(asker, typeof command === 'string' ? command : command.join(' '));
   };
 
-  gateway.sessionHooks.authorizeRun = async (session, run) => {
+  // A hook set before start (a test, another module) is kept: policy only fills what is empty.
+  gateway.sessionHooks.authorizeRun ??= async (session, run) => {
     const decision = decideRunCommand(session, run.command);
     if (decision.action === 'allow') return { action: 'allow', ...(decision.rule ? { rule: decision.rule.name } : {}) };
     if (decision.action === 'deny') return { action: 'deny', rule: ruleName(decision), reason: reasonOf(decision) };
@@ -172,9 +173,9 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
     return result;
   };
 
-  gateway.sessionHooks.createInputGate = (session) => {
+  gateway.sessionHooks.createInputGate ??= (session) => {
     if (session.mode !== 'shell') return undefined;
-    const asker = { identity: session.identity, connection: session.connection.name };
+    const asker = askerOf(session);
     return new CommandGate({
       cols: session.size.cols,
       rows: session.size.rows,
@@ -209,7 +210,7 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
     });
   };
 
-  gateway.apiAuthorizer = async (facts: ApiRequestFacts): Promise<CommandDecision> => {
+  gateway.apiAuthorizer ??= async (facts: ApiRequestFacts): Promise<CommandDecision> => {
     const decision = decider.api(facts);
     if (decision.action === 'allow') return { action: 'allow', ...(decision.rule ? { rule: decision.rule.name } : {}) };
     if (decision.action === 'deny') return { action: 'deny', rule: ruleName(decision), reason: reasonOf(decision) };
@@ -240,6 +241,11 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
   };
 
   return runtime;
+}
+
+function askerOf(session: Session): Asker {
+  const cluster = session.connection.type === 'command' ? session.connection.kubernetes : undefined;
+  return { identity: session.identity, connection: session.connection.name, ...(cluster ? { cluster } : {}) };
 }
 
 /** Whether an approved operation covers an API request (same verb family, resource, names). */

@@ -18,6 +18,9 @@ import type { Store } from '../store/store.js';
 import { createSessionHome, sessionEnvironment, type SessionHome } from './environment.js';
 import { PipeProgram, PtyProgram, type Program, type ProgramExit } from './program.js';
 
+/** Stdin a run may receive before its program has started (while it is checked or held). */
+const EARLY_STDIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Where output goes once filtered: the attached client (with backpressure accounting). */
 export interface SessionSink {
   sendControl(message: ServerMessage): void;
@@ -118,6 +121,8 @@ export class Session extends EventEmitter {
   #run?: ActiveRun;
   #runQueue: Promise<void> = Promise.resolve();
   #pausedForPressure = false;
+  /** Stdin (and eof) of a run that arrived before its program started: delivered once it runs. */
+  #earlyStdin?: { chunks: Buffer[]; bytes: number; eof: boolean };
   #ended = false;
   #endPromise?: Promise<void>;
 
@@ -286,7 +291,8 @@ export class Session extends EventEmitter {
         this.#program?.signal(message.signal);
         return;
       case 'eof':
-        this.#program?.endInput();
+        if (!this.#program && this.#earlyStdin) this.#earlyStdin.eof = true;
+        else this.#program?.endInput();
         return;
       case 'close':
         void this.end({ exitCode: null, reason: 'closed by client' });
@@ -303,7 +309,18 @@ export class Session extends EventEmitter {
   input(data: Buffer): void {
     if (this.#ended) return;
     const program = this.#program;
-    if (!program) return;
+    if (!program) {
+      const early = this.#earlyStdin;
+      if (!early) return;
+      // Bounded: a run held for approval must not make the gateway buffer without end.
+      if (early.bytes + data.length > EARLY_STDIN_LIMIT_BYTES) {
+        this.#sink.sendControl({ type: 'error', code: 'FRAME_TOO_LARGE', message: `more than ${EARLY_STDIN_LIMIT_BYTES} bytes of stdin arrived before the command started; the rest was dropped`, fatal: false });
+        return;
+      }
+      early.bytes += data.length;
+      early.chunks.push(Buffer.from(data));
+      return;
+    }
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
@@ -320,6 +337,8 @@ export class Session extends EventEmitter {
     if (this.mode === 'shell') {
       throw new GatewayError('SESSION_STATE', 'this is a terminal session: type commands as input instead of sending run');
     }
+    // A client may send stdin right after `run` (even in the same read); keep it until the program exists.
+    if (message.stdin) this.#earlyStdin = { chunks: [], bytes: 0, eof: false };
     // Runs execute in order, one at a time: their output can never interleave.
     this.#runQueue = this.#runQueue.then(() => this.#executeRun(message)).catch(() => {});
   }
@@ -338,6 +357,7 @@ export class Session extends EventEmitter {
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
       this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
       this.#recorder?.marker(`denied: ${text} (${reason})`);
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
@@ -353,6 +373,7 @@ export class Session extends EventEmitter {
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
+      this.#earlyStdin = undefined;
       this.#recorder?.marker(`denied: ${text}`);
       this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
@@ -365,6 +386,7 @@ export class Session extends EventEmitter {
       if (program instanceof PipeProgram) await program.ready();
     } catch (error) {
       store.finishCommand(commandId, 127);
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'error', code: 'SPAWN_FAILED', message: describeError(error), fatal: false, id: message.id });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 127 });
       return;
@@ -373,6 +395,8 @@ export class Session extends EventEmitter {
     if (!message.stdin) program.endInput();
     await new Promise<void>((resolve) => {
       this.#run = { id: message.id, commandId, program };
+      const early = this.#earlyStdin;
+      this.#earlyStdin = undefined;
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
         store.finishCommand(commandId, exit.exitCode);
@@ -381,6 +405,8 @@ export class Session extends EventEmitter {
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
       });
+      for (const chunk of early?.chunks ?? []) program.write(chunk);
+      if (early?.eof) program.endInput();
     });
   }
 
