@@ -25,7 +25,8 @@ beforeAll(async () => {
   });
   alice = await test.token('alice', ['dev']);
   tmux = new Tmux();
-  tmux.start('tui', ['node', BIN.tui], { HOOP_GATEWAY: test.url, HOOP_TOKEN: await test.token('bob', ['oncall']) });
+  // 80×24: the smallest terminal it must work in.
+  tmux.start('tui', ['node', BIN.tui], { HOOP_GATEWAY: test.url, HOOP_TOKEN: await test.token('bob', ['oncall']) }, { cols: 80, rows: 24 });
   await tmux.waitFor('tui', (screen) => screen.includes('● connected'), 15_000);
 });
 afterAll(async () => {
@@ -93,19 +94,42 @@ describe('hoop-tui in tmux', () => {
     expect(outcome.stderr).toContain('bob');
   });
 
-  it('watches a live connect session (what the user types shows up), then x terminates it', async () => {
+  it("an engineer's connect session is held; the approver reads the context, approves, and watches the output continue", async () => {
     tmux.start('alice', ['node', BIN.shell, 'connect', 'shell'], { HOOP_GATEWAY: test.url, HOOP_TOKEN: alice }, { cols: 80, rows: 24 });
     await tmux.waitFor('alice', (s) => /[$#] ?$/m.test(s), 10_000);
-    tmux.type('tui', '2');
-    await tmux.waitFor('tui', (s) => /alice\s+shell/.test(s));
+    tmux.type('alice', 'echo context-before-the-hold');
+    tmux.keys('alice', 'Enter');
+    tmux.type('alice', 'rm -r /tmp/hoop-tui-e2e-connect-nothing 2>/dev/null; echo continued-after-approval');
+    tmux.keys('alice', 'Enter');
+    await tmux.waitFor('alice', (s) => s.includes('held for approval'));
+    tmux.type('tui', '1');
+    await tmux.waitFor('tui', (s) => s.includes('$ rm -r /tmp/hoop-tui-e2e-connect-nothing'));
     tmux.keys('tui', 'Enter');
-    await tmux.waitFor('tui', (s) => s.includes('watching alice @ shell'));
+    const details = await tmux.waitFor('tui', (s) => s.includes('requester   alice') && s.includes('context-before-the-hold'));
+    expect(details).toContain('held for approval');
+    tmux.type('tui', 'a');
+    await tmux.waitFor('tui', (s) => s.includes('reason (optional)'));
+    tmux.keys('tui', 'Enter');
+    await tmux.waitFor('alice', (s) => s.includes('continued-after-approval\n') || /^continued-after-approval$/m.test(s));
+    tmux.type('tui', 'w');
+    const watching = await tmux.waitFor('tui', (s) => s.includes('watching alice @ shell') && /^continued-after-approval/m.test(s));
+    // the markers from before the watch began: the hold and its approval
+    expect(watching).toMatch(/^\d\d:\d\d:\d\d ⏸ held for approval \S+: rm -r/m);
+    expect(watching).toMatch(/^\d\d:\d\d:\d\d ✔ approval \S+ approved by bob/m);
+  });
+
+  it('watches a live connect session (what the user types shows up), then x terminates it', async () => {
     tmux.type('alice', 'echo watched-$((6*7))');
     tmux.keys('alice', 'Enter');
     const watched = await tmux.waitFor('tui', (s) => s.includes('watched-42'));
     expect(watched).toContain('echo watched-$((6*7))');
     tmux.resize('alice', 70, 20);
     await tmux.waitFor('tui', (s) => s.includes('live 70×20'));
+    // the console follows its own terminal's size too: wide enough, markers move to the side
+    tmux.resize('tui', 130, 30);
+    await tmux.waitFor('tui', (s) => / markers\s*$/m.test(s) && s.split('\n')[0]!.length > 100);
+    tmux.resize('tui', 80, 24);
+    await tmux.waitFor('tui', (s) => s.includes('── markers'));
     tmux.type('tui', 'x');
     await tmux.waitFor('tui', (s) => s.includes("Terminate alice's session on shell?"));
     tmux.type('tui', 'incident 42');
