@@ -177,7 +177,7 @@ export class Gateway {
     });
     this.router.add('GET', '/v1/sessions/:id', ({ identity, params }) => {
       const row = this.store.getSession(params.id!);
-      if (!row || (row.user !== identity.user && !this.hasRole(identity, 'auditor') && !this.hasRole(identity, 'admin'))) {
+      if (!row || (row.user !== identity.user && !this.hasRole(identity, 'auditor') && !this.hasRole(identity, 'admin') && !this.hasRole(identity, 'approver'))) {
         throw new GatewayError('UNKNOWN_SESSION', `no session ${params.id}`);
       }
       return { ...row, commands: this.store.listCommands(row.id) };

@@ -55,6 +55,10 @@ describe('hoop-tui against a live gateway', () => {
     bob.instance.stdin.write('v');
     await until(() => bob.frame().includes('✗ denied by bob: not today'), bob.frame);
     expect(bob.bells()).toBe(1);
+    // history: the command with its decision and the replay link of its session
+    bob.instance.stdin.write('3');
+    await until(() => /alice@shell\s+deny.*→ 77\s+\$ hoop-risky --now/.test(bob.frame()), bob.frame);
+    expect(bob.frame()).toMatch(new RegExp(`replay: ${test.url}/replay/[0-9a-f-]{36}`));
   });
 
   it('gives a user without a role a read-only view and refuses a terminate', async () => {

@@ -168,9 +168,35 @@ describe('terminate', () => {
     });
     expect(response.status).toBe(403);
     expect(test.gateway.sessions.has(alice.id)).toBe(true);
+    // an agent acting for an approver has no power to end sessions
+    const agent = await fetch(`${test.url}/v1/sessions/${alice.id}/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await test.token('bob', ['oncall'], { actor: 'claude-1' })}` },
+    });
+    expect(agent.status).toBe(403);
+    expect(test.gateway.sessions.has(alice.id)).toBe(true);
     const unknown = await fetch(`${test.url}/v1/sessions/nope/terminate`, { method: 'POST', headers: { authorization: `Bearer ${await test.token('bob', ['oncall'])}` } });
     expect(unknown.status).toBe(404);
     await alice.socket.close();
+  });
+
+  it('strips control characters from the reason: it is shown in the user\'s terminal', async () => {
+    const alice = await openShell();
+    const response = await fetch(`${test.url}/v1/sessions/${alice.id}/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await test.token('bob', ['oncall'])}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'bye\u001b]0;pwned\u0007\u001b[2J now' }),
+    });
+    expect(response.status).toBe(200);
+    const error = await alice.socket.next((m) => m.type === 'error' && m.code === 'TERMINATED');
+    expect(error.message).toBe('session terminated by bob: bye ]0;pwned [2J now');
+    expect(error.message).not.toMatch(/[\u0000-\u001f]/);
+    const tooLong = await fetch(`${test.url}/v1/sessions/x/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await test.token('bob', ['oncall'])}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'x'.repeat(501) }),
+    });
+    expect(tooLong.status).toBe(400);
   });
 
   it("ends a connect session and tells its user who and why; the recording keeps it", async () => {
