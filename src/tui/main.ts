@@ -35,6 +35,13 @@ async function runConsole(gateway: ReturnType<typeof gatewayFrom>): Promise<void
     out.write('\x1b[?1049l');
   };
   process.once('exit', restore);
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      app?.unmount();
+      restore();
+      process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
   let app: ReturnType<typeof render> | undefined;
   const backend = gatewayBackend(gateway, {
     bell: () => out.write('\x07'),
