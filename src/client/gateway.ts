@@ -4,7 +4,9 @@
  */
 import WebSocket from 'ws';
 import { WS_PATH, WS_SUBPROTOCOL, type ClientMessageInput, type ServerMessage } from '../protocol/messages.js';
+import { approvalCalls, type Abilities, type Approval } from './approvals.js';
 import { ClientError } from './errors.js';
+import { LiveConnection } from './live.js';
 import { ClientSession, holdEarlyFrames } from './session.js';
 
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8009';
@@ -83,6 +85,32 @@ export class Gateway {
 
   connections(): Promise<ConnectionInfo[]> {
     return this.request('GET', '/v1/connections');
+  }
+
+  /** Approvals the caller may see: pending ones, or all with `{all: true}` (src/client/approvals.ts). */
+  approvals(options: { all?: boolean } = {}): Promise<Approval[]> {
+    return approvalCalls.list(this, options);
+  }
+
+  approve(id: string, reason?: string): Promise<Approval> {
+    return approvalCalls.approve(this, id, reason);
+  }
+
+  deny(id: string, reason: string): Promise<Approval> {
+    return approvalCalls.deny(this, id, reason);
+  }
+
+  abilities(): Promise<Abilities> {
+    return approvalCalls.abilities(this);
+  }
+
+  terminate(sessionId: string, reason?: string): Promise<{ id: string; terminated: true; by: string; reason?: string }> {
+    return approvalCalls.terminate(this, sessionId, reason);
+  }
+
+  /** A WebSocket for live views: `subscribe(['approvals','sessions'])`, `watch(id)` (src/client/live.ts). */
+  live(): Promise<LiveConnection> {
+    return LiveConnection.open(this.url, this.#token, this.#connectTimeoutMs);
   }
 
   /**

@@ -50,8 +50,11 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('signal'), signal: z.enum(SIGNALS) }).strict(),
   z.object({ type: z.literal('close') }).strict(),
   z.object({ type: z.literal('ping'), id: z.string().max(128).optional() }).strict(),
-  /** Live pushes of gateway-wide topics (`approvals`: an `approval` message on every create/change). */
+  // Live views (docs/protocol.md "Live views"): topics are registered by the modules that feed them.
   z.object({ type: z.literal('subscribe'), topics: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
+  z.object({ type: z.literal('unsubscribe'), topics: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
+  z.object({ type: z.literal('watch'), session: z.string().min(1).max(128) }).strict(),
+  z.object({ type: z.literal('unwatch'), session: z.string().min(1).max(128) }).strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -72,7 +75,31 @@ export type ServerMessage =
   | { type: 'error'; code: string; message: string; fatal: boolean; id?: string }
   | { type: 'pong'; id?: string }
   | { type: 'approval'; approval: ApprovalView }
-  | { type: 'subscribed'; topics: string[] };
+  | LiveViewMessage;
+
+/** Live views: the `sessions` topic and watching another session (src/server/watch). */
+export interface LiveSessionInfo {
+  id: string;
+  user: string;
+  actor: string | null;
+  connection: string;
+  mode: string;
+  startedAt: string;
+  commands: number;
+  held: boolean;
+  cols: number;
+  rows: number;
+}
+
+export type LiveViewMessage =
+  | { type: 'subscribed'; topics: string[] }
+  | { type: 'sessions'; sessions: LiveSessionInfo[] }
+  | { type: 'watching'; session: string; user: string; actor?: string; connection: string; cols: number; rows: number; recent: string; markers: { label: string; at: string }[] }
+  | { type: 'watch.output'; session: string; data: string }
+  | { type: 'watch.resize'; session: string; cols: number; rows: number }
+  | { type: 'watch.marker'; session: string; label: string; at: string }
+  | { type: 'watch.skipped'; session: string; bytes: number }
+  | { type: 'watch.end'; session: string; reason?: string; exitCode: number | null };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; problem: string };
 

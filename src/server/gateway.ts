@@ -33,6 +33,7 @@ import { parseDuration } from '../util/duration.js';
 import { installMasking } from './masking/install.js';
 import { SecretValueRegistry } from './masking/secret-values.js';
 import { Store } from './store/store.js';
+import { installWatch } from './watch/index.js';
 import { WebSocketSink } from './ws-sink.js';
 
 export interface SocketContext {
@@ -105,6 +106,7 @@ export class Gateway {
   constructor(config: LoadedConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? createLogger();
+    installWatch(this);
   }
 
   get recordingsDir(): string {
@@ -205,7 +207,7 @@ export class Gateway {
     });
     this.router.add('GET', '/v1/sessions/:id', ({ identity, params }) => {
       const row = this.store.getSession(params.id!);
-      if (!row || (row.user !== identity.user && !this.hasRole(identity, 'auditor') && !this.hasRole(identity, 'admin'))) {
+      if (!row || (row.user !== identity.user && !this.hasRole(identity, 'auditor') && !this.hasRole(identity, 'admin') && !this.hasRole(identity, 'approver'))) {
         throw new GatewayError('UNKNOWN_SESSION', `no session ${params.id}`);
       }
       return { ...row, commands: this.store.listCommands(row.id) };

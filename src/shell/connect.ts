@@ -73,6 +73,8 @@ function runRawTerminal(session: ClientSession, options: ConnectOptions, size: (
       stdin.off('data', onInput);
       stdout.off('resize', onResize);
       stdin.pause();
+      // A piped stdin keeps the process alive even when paused; a terminal does not.
+      if (!stdin.isTTY) stdin.destroy();
       restore();
       const exit = session.exitMessage;
       if (exit?.replay) stderr.write(`\r\nhoop-shell: replay: ${exit.replay}\n`);

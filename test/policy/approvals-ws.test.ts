@@ -107,7 +107,7 @@ describe('approvals over the WebSocket', () => {
         if (message.type === 'error') resolve(message);
       });
     });
-    expect(error).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: 'unknown topic weather (known: approvals)', fatal: false });
+    expect(error).toMatchObject({ type: 'error', code: 'BAD_MESSAGE', message: 'unknown topic "weather" (known: sessions, approvals)', fatal: false });
     ws.close();
   });
 });

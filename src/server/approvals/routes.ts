@@ -5,6 +5,7 @@
  * approvals they may see, with `canDecide` computed for them.
  */
 import type { Gateway, SocketContext } from '../gateway.js';
+import { topicRegistry } from '../watch/subscriptions.js';
 import { GatewayError } from '../../errors.js';
 import type { ApprovalRecord } from './approval-store.js';
 import type { ApprovalService } from './approvals.js';
@@ -38,21 +39,17 @@ export function registerApprovalRoutes(gateway: Gateway, approvals: ApprovalServ
     });
   }
 
-  gateway.socketHandlers.set('subscribe', async (context: SocketContext, message) => {
-    if (message.type !== 'subscribe') return;
-    const unknown = message.topics.filter((topic) => !(SUBSCRIBE_TOPICS as readonly string[]).includes(topic));
-    // Other modules may serve other topics; we only answer for ours and ignore the rest.
-    if (!message.topics.includes('approvals')) {
-      if (unknown.length > 0) throw new GatewayError('BAD_REQUEST', `unknown topic ${unknown.join(', ')} (known: approvals)`);
-      return;
-    }
-    const listener = (record: ApprovalRecord): void => {
-      if (approvals.canSee(context.identity, record)) context.send({ type: 'approval', approval: approvals.view(record, context.identity) });
-    };
-    gateway.events.on('approval', listener);
-    context.onClose(() => gateway.events.off('approval', listener));
-    // The current queue first, so a subscriber never misses what was pending before it came.
-    for (const view of approvals.list(context.identity, false).reverse()) context.send({ type: 'approval', approval: view });
-    context.send({ type: 'subscribed', topics: ['approvals'] });
+  // One `subscribe` message serves every topic (src/server/watch/subscriptions.ts); the registry
+  // answers `subscribed` once each named topic has sent its snapshot.
+  topicRegistry(gateway).register('approvals', {
+    subscribe(context: SocketContext) {
+      const listener = (record: ApprovalRecord): void => {
+        if (approvals.canSee(context.identity, record)) context.send({ type: 'approval', approval: approvals.view(record, context.identity) });
+      };
+      gateway.events.on('approval', listener);
+      // The current queue first, so a subscriber never misses what was pending before it came.
+      for (const view of approvals.list(context.identity, false).reverse()) context.send({ type: 'approval', approval: view });
+      return () => gateway.events.off('approval', listener);
+    },
   });
 }

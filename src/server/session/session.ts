@@ -489,7 +489,9 @@ export class Session extends EventEmitter {
 
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */
   mark(label: string): void {
-    this.#recorder?.marker(this.#services.maskText ? this.#services.maskText(label) : label);
+    const masked = this.#services.maskText ? this.#services.maskText(label) : label;
+    this.#recorder?.marker(masked);
+    this.emit('marker', masked);
   }
 
   /**
