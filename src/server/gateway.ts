@@ -19,6 +19,8 @@ import type { Identity } from './auth/identity.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSigningKey, type SigningKey } from './auth/signing-key.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { commandDriver } from './connections/command.js';
+import { installIdentity } from './identity/install.js';
+import { rolesOf } from './identity/roles.js';
 import type { ConnectionDriver } from './connections/driver.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
@@ -128,6 +130,7 @@ export class Gateway {
       ...this.extraIssuers,
     ]);
     this.#registerRoutes();
+    installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));
@@ -150,7 +153,7 @@ export class Gateway {
 
   #registerRoutes(): void {
     this.router.add('GET', '/healthz', () => ({ ok: true, protocol: PROTOCOL_VERSION }), { public: true });
-    this.router.add('GET', '/v1/whoami', ({ identity }) => identity);
+    this.router.add('GET', '/v1/whoami', ({ identity }) => ({ ...identity, roles: rolesOf(this.config.roles, identity) }));
     this.router.add('GET', '/v1/connections', ({ identity }) =>
       this.config.connections
         .filter((connection) => !identity.connections || identity.connections.includes(connection.name))
