@@ -16,7 +16,7 @@ import { refuseToken, type TrustedIssuer } from './verifier.js';
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /** After a failed discovery, the next attempt waits at least this long (a down IdP is not hammered). */
-const DISCOVERY_RETRY_MS = 5_000;
+const DISCOVERY_RETRY_MS = 2_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
 interface DiscoveryDocument {
