@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -81,10 +81,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     } catch (error) {
       throw new ConfigError(`cannot read config ${options.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    const document = parseDocument(text, { prettyErrors: false });
+    const lineCounter = new LineCounter();
+    const document = parseDocument(text, { prettyErrors: false, lineCounter });
     if (document.errors.length > 0) {
       const first = document.errors[0]!;
-      const line = first.linePos?.[0] ? ` (line ${first.linePos[0].line})` : '';
+      const line = ` (line ${lineCounter.linePos(first.pos[0]).line})`;
       throw new ConfigError(`invalid config ${options.file}: YAML syntax error${line}: ${first.message.split('\n')[0]}`);
     }
     raw = document.toJS();
