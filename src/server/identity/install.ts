@@ -70,8 +70,10 @@ export function installIdentity(gateway: Gateway): void {
   // An agent's session lasts no longer than its token: verification happened at the WebSocket
   // upgrade, so the expiry is enforced here for the session that outlives it.
   gateway.events.on('session.start', (session: Session) => {
-    const { actor, expiresAt } = session.identity;
+    const { actor, expiresAt, tokenId } = session.identity;
     if (!actor || expiresAt === undefined) return;
+    // The socket was verified before a revocation that came while the session was opening.
+    if (tokenId && store.isRevoked(tokenId)) return endSession(session, 'agent token revoked');
     const delay = expiresAt * 1000 - Date.now();
     if (delay > MAX_TIMER_MS) return;
     const timer = setTimeout(() => endSession(session, `agent token of ${describeIdentity(session.identity)} expired`), Math.max(0, delay));
