@@ -25,6 +25,18 @@ async function mint(args: string[], token = alice): Promise<{ code: number | nul
   return { ...result, token: result.stdout.trim(), id };
 }
 
+/** POST /v1/tokens/agent in-process (the CLI is exercised where its output is the point). */
+async function mintApi(body: Record<string, unknown>, token = alice): Promise<{ status: number; token: string; id: string; message?: string }> {
+  const response = await fetch(`${test.url}/v1/tokens/agent`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = (await response.json()) as { token: string; id: string; error?: { message: string } };
+  return { status: response.status, token: answer.token, id: answer.id, message: answer.error?.message };
+}
+
+async function api(method: string, path: string, token: string): Promise<{ status: number; message?: string }> {
+  const response = await fetch(`${test.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, message: ((await response.json()) as { error?: { message: string } }).error?.message };
+}
+
 describe('hoop-shell token --agent', () => {
   it('prints the agent token alone on stdout: sub = the engineer, act.sub = the agent, the engineer\'s groups', async () => {
     const result = await mint(['--agent', 'claude-1']);
@@ -38,7 +50,7 @@ describe('hoop-shell token --agent', () => {
   });
 
   it('a script with the agent token runs commands audited as "alice via agent claude-1"', async () => {
-    const { token } = await mint(['--agent', 'claude-1', '--ttl', '10m']);
+    const { token } = await mintApi({ agent: 'claude-1', ttl: '10m' });
     const exec = await hoopShell(test, ['exec', 'shell', '--', 'echo', 'from-the-agent'], { token });
     expect(exec).toMatchObject({ code: 0, stdout: 'from-the-agent\n' });
     const [row] = test.gateway.store.listSessions({ user: 'alice', limit: 1 });
@@ -48,7 +60,7 @@ describe('hoop-shell token --agent', () => {
   });
 
   it('cannot be used beyond its connections', async () => {
-    const { token } = await mint(['--agent', 'claude-1', '--connections', 'shell']);
+    const { token } = await mintApi({ agent: 'claude-1', connections: ['shell'] });
     expect(decodeJwt(token).connections).toEqual(['shell']);
     const outside = await hoopShell(test, ['exec', 'other', '--', 'echo', 'nope'], { token });
     expect(outside).toMatchObject({ code: 1, stdout: '', stderr: 'hoop-shell: this token is limited to shell\n' });
@@ -59,36 +71,37 @@ describe('hoop-shell token --agent', () => {
   });
 
   it('names unknown connections and never widens a parent token that is itself limited', async () => {
-    expect((await mint(['--agent', 'a', '--connections', 'nope'])).stderr).toBe('hoop-shell: unknown connection "nope" (known: shell, other)\n');
+    expect((await mintApi({ agent: 'a', connections: ['nope'] })).message).toBe('unknown connection "nope" (known: shell, other)');
     const limited = await test.token('alice', ['dev'], { connections: ['shell'] });
     const widened = await mint(['--agent', 'a', '--connections', 'other'], limited);
     expect(widened).toMatchObject({ code: 1, stdout: '', stderr: 'hoop-shell: your token is limited to shell; it cannot grant "other"\n' });
-    const inherited = await mint(['--agent', 'a'], limited);
+    const inherited = await mintApi({ agent: 'a' }, limited);
     expect(decodeJwt(inherited.token).connections).toEqual(['shell']);
   });
 
   it('cannot mint, list or revoke agent tokens with an agent token', async () => {
-    const { token, id } = await mint(['--agent', 'claude-1']);
+    const { token, id } = await mintApi({ agent: 'claude-1' });
     const again = await mint(['--agent', 'claude-2'], token);
     expect(again).toMatchObject({ code: 1, stdout: '', stderr: 'hoop-shell: an agent token cannot mint further agent tokens\n' });
-    expect((await mint(['--list'], token)).stderr).toBe('hoop-shell: an agent token cannot list agent tokens\n');
-    expect((await mint(['--revoke', id!], token)).stderr).toBe('hoop-shell: an agent token cannot revoke agent tokens\n');
+    expect(await api('GET', '/v1/tokens/agent', token)).toEqual({ status: 403, message: 'an agent token cannot list agent tokens' });
+    expect(await api('DELETE', `/v1/tokens/agent/${id}`, token)).toEqual({ status: 403, message: 'an agent token cannot revoke agent tokens' });
   });
 
   it('never outlives the engineer\'s own token, nor the maximum', async () => {
     const short = await test.token('alice', ['dev'], { ttlSeconds: 300 });
-    expect((await mint(['--agent', 'a', '--ttl', '1h'], short)).stderr).toMatch(/^hoop-shell: ttl 1h would outlive your own token \(it expires in (5m|29\ds)\)\n$/);
-    expect((await mint(['--agent', 'a', '--ttl', '9h'], alice)).stderr).toBe('hoop-shell: ttl 9h is over the maximum of 8h (auth.agentTokenMaxTtl)\n');
-    const clamped = await mint(['--agent', 'a'], short);
-    expect(clamped.code).toBe(0);
+    expect((await mint(['--agent', 'a', '--ttl', '1h'], short)).stderr).toMatch(/^hoop-shell: ttl 1h would outlive your own token \(it expires in (5m|4m5\ds)\)\n$/);
+    expect((await mintApi({ agent: 'a', ttl: '9h' })).message).toBe('ttl 9h is over the maximum of 8h (auth.agentTokenMaxTtl)');
+    const clamped = await mintApi({ agent: 'a' }, short);
+    expect(clamped.status).toBe(200);
     expect(decodeJwt(clamped.token).exp).toBeLessThanOrEqual(decodeJwt(short).exp!);
-    expect((await mint(['--agent', 'a', '--ttl', 'soon'])).stderr).toBe('hoop-shell: ttl must be a duration such as 15m or 1h, got "soon"\n');
-    expect((await mint(['--agent', 'bad name'])).stderr).toBe('hoop-shell: agent: agent must be 1-63 letters, digits, ".", "_", "@" or "-"\n');
+    expect((await mintApi({ agent: 'a', ttl: 'soon' })).message).toBe('ttl must be a duration such as 15m or 1h, got "soon"');
+    expect((await mintApi({ agent: 'bad name' })).message).toBe('agent: agent must be 1-63 letters, digits, ".", "_", "@" or "-"');
+    expect((await mintApi({ agent: 'a', extra: true })).status).toBe(400);
     expect((await mint([])).code).toBe(2);
   });
 
   it('cannot be used beyond its TTL: refused afterwards, and an open session ends at expiry', async () => {
-    const { token } = await mint(['--agent', 'shortlived', '--ttl', '3s']);
+    const { token } = await mintApi({ agent: 'shortlived', ttl: '3s' });
     const session = await new GatewayClient({ url: test.url, token }).openSession({ connection: 'shell' });
     const ended = new Promise<string | undefined>((resolve) => session.once('exit', (message) => resolve(message.reason)));
     const run = session.run(['sleep', '30']).result.catch((error: Error) => error.message);
@@ -101,7 +114,7 @@ describe('hoop-shell token --agent', () => {
 
 describe('listing and revoking agent tokens', () => {
   it('revocation refuses the token from then on and ends its open session with a reason the user sees', async () => {
-    const { token, id } = await mint(['--agent', 'claude-9']);
+    const { token, id } = await mintApi({ agent: 'claude-9' });
     const child = spawn(process.execPath, [BIN.shell, 'exec', 'shell', '--', 'echo started; sleep 30'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HOOP_GATEWAY: test.url, HOOP_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,7 +139,7 @@ describe('listing and revoking agent tokens', () => {
   });
 
   it('lists the engineer\'s own tokens; others cannot revoke them, an admin can', async () => {
-    const { id } = await mint(['--agent', 'lister']);
+    const { id } = await mintApi({ agent: 'lister' });
     const list = await hoopShell(test, ['token', '--list'], { token: alice });
     expect(list.stdout).toMatch(new RegExp(`^${id}  alice via agent lister  any connection  until \\S+Z$`, 'm'));
     expect(list.stdout).toMatch(/  alice via agent claude-9  any connection  revoked by alice$/m);
@@ -135,7 +148,7 @@ describe('listing and revoking agent tokens', () => {
     expect(json.find((row: { agent: string }) => row.agent === 'claude-9')).toMatchObject({ revoked_by: 'alice' });
 
     const mallory = await test.token('mallory', ['dev']);
-    expect((await hoopShell(test, ['token', '--list'], { token: mallory })).stdout).toBe('no agent tokens\n');
+    expect(await (await fetch(`${test.url}/v1/tokens/agent`, { headers: { authorization: `Bearer ${mallory}` } })).json()).toEqual([]);
     expect(await hoopShell(test, ['token', '--revoke', id!], { token: mallory })).toMatchObject({ code: 1, stderr: `hoop-shell: no agent token ${id}\n` });
     const admin = await test.token('bob', ['platform-admins']);
     expect((await hoopShell(test, ['token', '--revoke', id!], { token: admin })).code).toBe(0);
@@ -152,8 +165,8 @@ describe('listing and revoking agent tokens', () => {
 describe('an engineer signed in at the IdP', () => {
   it('exchanges their OIDC token for an agent token bounded by it', async () => {
     const { access_token } = await deviceFlowToken(idp, 'alice');
-    const result = await mint(['--agent', 'copilot', '--connections', 'shell'], access_token);
-    expect(result.code).toBe(0);
+    const result = await mintApi({ agent: 'copilot', connections: ['shell'] }, access_token);
+    expect(result.status).toBe(200);
     expect(decodeJwt(result.token).exp).toBeLessThanOrEqual(decodeJwt(access_token).exp!);
     const { body } = await whoami(test.url, result.token);
     expect(body).toMatchObject({ user: 'alice', actor: 'copilot', groups: ['dev', 'oncall'], connections: ['shell'], issuer: 'hoop-gateway' });

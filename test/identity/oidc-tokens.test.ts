@@ -23,7 +23,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 async function asIdp(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
   const jwk = idp.signingJwk;
   const { iss = idp.issuer, aud = GATEWAY_AUDIENCE, sub = 'alice', exp = now() + 300, iat = now(), ...rest } = { groups: ['dev'], ...claims } as Record<string, unknown>;
-  return new SignJWT({ ...rest, iss, aud, sub, exp, iat })
+  return new SignJWT({ ...rest, iss, aud, sub, exp, iat } as Record<string, unknown>)
     .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt', ...header } as never)
     .sign(await privateKeyOf(jwk));
 }
@@ -141,7 +141,7 @@ describe('an IdP that is down when the gateway starts', () => {
         const answer = await whoami(late.url, token);
         return answer.status === 200 ? answer : undefined;
       }, 8000, 'the gateway to retry discovery');
-      expect(accepted.body).toMatchObject({ user: 'alice', groups: ['dev'] });
+      expect(accepted!.body).toMatchObject({ user: 'alice', groups: ['dev'] });
     } finally {
       idp.available = true;
       await late.stop();

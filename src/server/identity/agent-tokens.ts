@@ -11,6 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import { formatDuration, parseDuration } from '../../util/duration.js';
+
+/** 297 → "4m57s": what a person reads in a refusal. */
+function humanSeconds(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  if (hours > 0) return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+  return minutes > 0 ? `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ''}` : `${seconds}s`;
+}
 import type { Identity } from '../auth/identity.js';
 import { mintToken } from '../auth/mint.js';
 import type { SigningKey } from '../auth/signing-key.js';
@@ -63,7 +71,7 @@ export function agentTokenTtl(request: Pick<AgentTokenRequest, 'ttl'>, parent: P
   const ttl = parseDuration(request.ttl);
   if (ttl === undefined || ttl < 1) throw new GatewayError('BAD_REQUEST', `ttl must be a duration such as 15m or 1h, got "${request.ttl}"`);
   if (ttl > maxTtlSeconds) throw new GatewayError('BAD_REQUEST', `ttl ${request.ttl} is over the maximum of ${formatDuration(maxTtlSeconds)} (auth.agentTokenMaxTtl)`);
-  if (ttl > remaining) throw new GatewayError('FORBIDDEN', `ttl ${request.ttl} would outlive your own token (it expires in ${formatDuration(remaining)})`);
+  if (ttl > remaining) throw new GatewayError('FORBIDDEN', `ttl ${request.ttl} would outlive your own token (it expires in ${humanSeconds(remaining)})`);
   return Math.round(ttl);
 }
 
