@@ -134,15 +134,30 @@ export async function login(options: { issuer?: string; clientId?: string; gatew
 export async function refreshCachedToken(globals: GlobalOptions, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (globals.token || env.HOOP_TOKEN) return;
   const cached = readTokenCache(env);
-  if (!cached?.refresh_token || !cached.issuer || !cached.client_id) return;
+  if (!cached) return;
   const expiry = accessTokenExpiry(cached);
   if (expiry === undefined || expiry - Math.floor(Date.now() / 1000) > REFRESH_MARGIN_SECONDS) return;
+  if (!cached.refresh_token || !cached.issuer || !cached.client_id) {
+    if (expiry <= Math.floor(Date.now() / 1000)) stderr.write('hoop-shell: the cached login token expired and cannot be refreshed; run hoop-shell login\n');
+    return;
+  }
   try {
     const config = await discoverIssuer(cached.issuer, cached.client_id);
     const tokens = await oidc.refreshTokenGrant(config, cached.refresh_token);
     writeTokenCache(toCache({ issuer: cached.issuer, clientId: cached.client_id }, tokens, cached), env);
   } catch (error) {
     stderr.write(`hoop-shell: could not refresh the cached token (${error instanceof ClientError ? error.message : oneLine(error)}); run hoop-shell login\n`);
+  }
+}
+
+/** Best effort: tell the IdP the refresh token is no longer wanted (RFC 7009). The cache is gone either way. */
+async function revokeAtIssuer(cached: CachedTokens, stderr: NodeJS.WritableStream): Promise<void> {
+  try {
+    const config = await discoverIssuer(cached.issuer, cached.client_id);
+    if (!config.serverMetadata().revocation_endpoint) return;
+    await oidc.tokenRevocation(config, cached.refresh_token!, { token_type_hint: 'refresh_token' });
+  } catch (error) {
+    stderr.write(`hoop-shell: the identity provider was not told (${error instanceof ClientError ? error.message : oneLine(error)}); the refresh token stays valid there until it expires\n`);
   }
 }
 
@@ -199,7 +214,13 @@ export function registerLoginCommands(program: Command, globals: () => GlobalOpt
   program
     .command('logout')
     .description('remove the cached login token')
-    .action(() => {
-      process.stderr.write(removeTokenCache() ? 'Logged out: the cached token was removed.\n' : 'Not logged in (no cached token).\n');
+    .action(async () => {
+      const cached = readTokenCache();
+      if (!removeTokenCache()) {
+        process.stderr.write('Not logged in (no cached token).\n');
+        return;
+      }
+      process.stderr.write('Logged out: the cached token was removed.\n');
+      if (cached?.refresh_token) await revokeAtIssuer(cached, process.stderr);
     });
 }

@@ -98,9 +98,13 @@ describe('hoop-shell login (device flow against a real IdP)', () => {
     expect((await shell(home, ['--token', bobToken, 'whoami'])).stdout).toMatch(/^user: bob\n/);
   });
 
-  it('logout removes the cached token; commands then ask to log in', async () => {
+  it('logout removes the cached token and revokes its refresh token at the IdP; commands then ask to log in', async () => {
+    const { refresh_token } = JSON.parse(readFileSync(cacheFile(home), 'utf8'));
     const out = await shell(home, ['logout']);
-    expect(out.code).toBe(0);
+    expect(out).toMatchObject({ code: 0, stderr: 'Logged out: the cached token was removed.\n' });
+    const oidc = await import('openid-client');
+    const config = await oidc.discovery(new URL(idp.issuer), 'hoop-cli', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    await expect(oidc.refreshTokenGrant(config, refresh_token)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(existsSync(cacheFile(home))).toBe(false);
     const after = await shell(home, ['whoami']);
     expect(after.code).toBe(1);
