@@ -3,7 +3,7 @@
  * agents alike: `new Gateway({url, token})`, then `connections()`, `openSession()`, `session.run()`.
  */
 import WebSocket from 'ws';
-import { WS_PATH, WS_SUBPROTOCOL, type ServerMessage } from '../protocol/messages.js';
+import { WS_PATH, WS_SUBPROTOCOL, type ClientMessageInput, type ServerMessage } from '../protocol/messages.js';
 import { ClientError } from './errors.js';
 import { ClientSession } from './session.js';
 
@@ -21,6 +21,8 @@ export interface OpenSessionOptions {
   interactive?: boolean;
   cols?: number;
   rows?: number;
+  /** Re-establish a dropped connection automatically (agents). */
+  reattach?: boolean;
 }
 
 export interface ConnectionInfo {
@@ -39,8 +41,9 @@ function errorFromBody(status: number, text: string): ClientError {
 }
 
 function unreachable(url: string, error: unknown): ClientError {
-  const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
-  const why = code === 'ECONNREFUSED' ? 'connection refused (is hoop-gateway serve running?)' : code ?? (error as Error).message;
+  const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+  const code = (error as NodeJS.ErrnoException).code ?? cause?.code;
+  const why = code === 'ECONNREFUSED' ? 'connection refused (is hoop-gateway serve running?)' : code ?? cause?.message ?? (error as Error).message;
   return new ClientError('UNAVAILABLE', `cannot reach the gateway at ${url}: ${why}`);
 }
 
@@ -82,8 +85,34 @@ export class Gateway {
     return this.request('GET', '/v1/connections');
   }
 
-  /** Opens the session WebSocket and a session on `connection`. */
-  openSession(options: OpenSessionOptions): Promise<ClientSession> {
+  /**
+   * Opens a session on `connection`. With `reattach: true` a dropped connection is re-established
+   * automatically within the gateway's grace period (held commands and runs carry on).
+   */
+  async openSession(options: OpenSessionOptions): Promise<ClientSession> {
+    const { ws, reply } = await this.#handshake({ type: 'open', connection: options.connection, interactive: options.interactive ?? false, cols: options.cols, rows: options.rows });
+    return new ClientSession(ws, reply as Extract<ServerMessage, { type: 'session' }>, this.#sessionOptions(options.reattach));
+  }
+
+  /** Attaches to a session of yours whose connection dropped (within the grace period). */
+  async attachSession(id: string, options: { reattach?: boolean } = {}): Promise<{ session: ClientSession; skippedBytes: number }> {
+    const { ws, reply } = await this.#handshake({ type: 'attach', session: id });
+    const attached = reply as Extract<ServerMessage, { type: 'attached' }>;
+    return { session: new ClientSession(ws, attached, this.#sessionOptions(options.reattach)), skippedBytes: attached.skippedBytes };
+  }
+
+  #sessionOptions(reattach: boolean | undefined): ConstructorParameters<typeof ClientSession>[2] {
+    if (!reattach) return {};
+    return {
+      reattacher: async (id) => {
+        const { ws, reply } = await this.#handshake({ type: 'attach', session: id });
+        return { ws, skippedBytes: (reply as Extract<ServerMessage, { type: 'attached' }>).skippedBytes };
+      },
+    };
+  }
+
+  /** Connects, waits for hello, sends `first`, and resolves on `session`/`attached` (or rejects on error). */
+  #handshake(first: ClientMessageInput): Promise<{ ws: WebSocket; reply: ServerMessage }> {
     const wsUrl = `${this.url.replace(/^http/, 'ws')}${WS_PATH}`;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(wsUrl, WS_SUBPROTOCOL, {
@@ -92,25 +121,21 @@ export class Gateway {
         perMessageDeflate: false,
       });
       let settled = false;
-      const settle = (error?: ClientError, session?: ClientSession): void => {
+      const settle = (error?: ClientError, reply?: ServerMessage): void => {
         if (settled) return;
         settled = true;
         ws.off('message', onMessage);
         if (error) {
           ws.terminate();
           reject(error);
-        } else resolve(session!);
+        } else resolve({ ws, reply: reply! });
       };
       const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
         if (isBinary) return;
         const message = JSON.parse(data.toString()) as ServerMessage;
-        if (message.type === 'hello') {
-          ws.send(JSON.stringify({ type: 'open', connection: options.connection, interactive: options.interactive ?? false, cols: options.cols, rows: options.rows }));
-        } else if (message.type === 'session') {
-          settle(undefined, new ClientSession(ws, message));
-        } else if (message.type === 'error') {
-          settle(new ClientError(message.code, message.message));
-        }
+        if (message.type === 'hello') ws.send(JSON.stringify(first));
+        else if (message.type === 'session' || message.type === 'attached') settle(undefined, message);
+        else if (message.type === 'error') settle(new ClientError(message.code, message.message));
       };
       ws.on('message', onMessage);
       ws.on('unexpected-response', (_request, response) => {

@@ -43,8 +43,13 @@ interface PendingRun {
   reject: (error: Error) => void;
 }
 
+/** Opens a fresh socket attached to this session; resolves with it and the bytes skipped. */
+export type Reattacher = (sessionId: string) => Promise<{ ws: WebSocket; skippedBytes: number }>;
+
 export interface SessionEvents {
   data: [stream: 1 | 2, chunk: Buffer];
+  /** The connection dropped and was re-established; `skippedBytes` of output could not be replayed. */
+  reattached: [skippedBytes: number];
   message: [message: ServerMessage];
   held: [message: Extract<ServerMessage, { type: 'held' }>];
   exit: [message: Extract<ServerMessage, { type: 'exit' }>];
@@ -56,30 +61,75 @@ export class ClientSession extends EventEmitter<SessionEvents> {
   readonly connection: string;
   readonly mode: SessionMode;
   readonly connectionType: string;
-  readonly #ws: WebSocket;
+  #ws: WebSocket;
   readonly #runs: PendingRun[] = [];
   #nextRun = 1;
   #exit?: Extract<ServerMessage, { type: 'exit' }>;
   #lastError?: ClientError;
+  #closing = false;
   readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  readonly #reattacher?: Reattacher;
+  readonly #reattachForMs: number;
 
-  constructor(ws: WebSocket, opened: Extract<ServerMessage, { type: 'session' }>) {
+  /**
+   * `reattacher`: when given, a dropped connection (no `exit` from the gateway, no close() by us)
+   * is re-established for up to `reattachForMs`; pending runs and held commands carry on.
+   */
+  constructor(
+    ws: WebSocket,
+    opened: Pick<Extract<ServerMessage, { type: 'session' }>, 'id' | 'connection' | 'mode' | 'connectionType'>,
+    options: { reattacher?: Reattacher; reattachForMs?: number } = {},
+  ) {
     super();
     this.#ws = ws;
     this.id = opened.id;
     this.connection = opened.connection;
     this.mode = opened.mode;
     this.connectionType = opened.connectionType;
-    this.#closed = new Promise((resolve) => {
-      ws.on('close', (code, reason) => {
-        const text = reason.toString();
-        const error = this.#lastError ?? new ClientError('UNAVAILABLE', `connection to the gateway closed${text ? `: ${text}` : ''}`);
-        for (const run of this.#runs.splice(0)) run.reject(error);
-        this.emit('close', code, text);
-        resolve();
-      });
-    });
+    this.#reattacher = options.reattacher;
+    this.#reattachForMs = options.reattachForMs ?? 55_000;
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#bind(ws);
+  }
+
+  #bind(ws: WebSocket): void {
+    this.#ws = ws;
     ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on('error', () => {
+      /* 'close' follows and decides */
+    });
+    ws.on('close', (code, reason) => void this.#onClose(ws, code, reason.toString()));
+  }
+
+  async #onClose(ws: WebSocket, code: number, text: string): Promise<void> {
+    if (ws !== this.#ws) return;
+    const dropped = !this.#exit && !this.#closing && !this.#lastError;
+    if (dropped && this.#reattacher && (await this.#tryReattach())) return;
+    const error = this.#lastError ?? new ClientError('UNAVAILABLE', `connection to the gateway closed${text ? `: ${text}` : ''}`);
+    for (const run of this.#runs.splice(0)) run.reject(error);
+    this.emit('close', code, text);
+    this.#resolveClosed();
+  }
+
+  async #tryReattach(): Promise<boolean> {
+    const deadline = Date.now() + this.#reattachForMs;
+    for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 5000)) {
+      try {
+        const { ws, skippedBytes } = await this.#reattacher!(this.id);
+        this.#bind(ws);
+        this.emit('reattached', skippedBytes);
+        return true;
+      } catch (error) {
+        // A session the gateway no longer has will not come back: stop trying.
+        if (error instanceof ClientError && error.code === 'UNKNOWN_SESSION') {
+          this.#lastError = error;
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return false;
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
@@ -198,8 +248,14 @@ export class ClientSession extends EventEmitter<SessionEvents> {
     return this.#closed;
   }
 
+  /** Cancels a run: a queued or held one never starts; a running one is terminated (exit 130/143). */
+  cancel(runId: string): void {
+    this.#send({ type: 'cancel', id: runId });
+  }
+
   /** Ends the session and waits for the gateway to confirm. */
   async close(): Promise<void> {
+    this.#closing = true;
     this.#send({ type: 'close' });
     const timer = setTimeout(() => this.#ws.terminate(), 5000);
     await this.#closed;

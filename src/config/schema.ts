@@ -109,6 +109,15 @@ export const configSchema = z
       .strict()
       .default({}),
     roles: z.record(z.array(z.string().min(1))).default({}),
+    sessions: z
+      .object({
+        /** How long a session waits for its dropped client to reattach before it ends. */
+        reattachGrace: duration.default('60s'),
+        /** Output kept for a detached client; beyond it the client is told how much it missed. */
+        reattachBufferBytes: z.number().int().min(0).default(1024 * 1024),
+      })
+      .strict()
+      .default({}),
     limits: z
       .object({
         maxFrameBytes: z.number().int().min(1024).optional(),

@@ -38,6 +38,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     /** The client will send stdin frames followed by `eof`; otherwise stdin is closed at once. */
     stdin: z.boolean().default(false),
   }).strict(),
+  z.object({
+    type: z.literal('attach'),
+    /** Reattach to a session whose connection dropped, within the grace period. */
+    session: z.string().min(1).max(128),
+  }).strict(),
+  z.object({ type: z.literal('cancel'), id: runId }).strict(),
   z.object({ type: z.literal('eof') }).strict(),
   z.object({ type: z.literal('resize'), cols: size, rows: size }).strict(),
   z.object({ type: z.literal('signal'), signal: z.enum(SIGNALS) }).strict(),
@@ -53,6 +59,7 @@ export type SessionMode = 'shell' | 'broker' | 'runs';
 export type ServerMessage =
   | { type: 'hello'; protocol: number; user: string; groups: string[]; actor?: string }
   | { type: 'session'; id: string; connection: string; mode: SessionMode; connectionType: string }
+  | { type: 'attached'; id: string; connection: string; mode: SessionMode; connectionType: string; skippedBytes: number }
   | { type: 'run.started'; id: string }
   | { type: 'run.exit'; id: string; exitCode: number; signal?: string }
   | { type: 'held'; id: string; approval: string; rule: string; needs: string; expiresAt?: string }

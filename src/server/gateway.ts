@@ -25,7 +25,9 @@ import type { ConnectionDriver } from './connections/driver.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
+import { SessionAttachments } from './session/attachments.js';
 import { Session, type SessionServices } from './session/session.js';
+import { parseDuration } from '../util/duration.js';
 import { Store } from './store/store.js';
 import { WebSocketSink } from './ws-sink.js';
 
@@ -85,6 +87,7 @@ export class Gateway {
   verifier!: TokenVerifier;
   #server?: Server;
   #wss?: WebSocketServer;
+  #attachments!: SessionAttachments;
   #stopping?: Promise<void>;
 
   constructor(config: LoadedConfig, options: GatewayOptions = {}) {
@@ -131,6 +134,10 @@ export class Gateway {
     ]);
     this.#registerRoutes();
     installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
+    this.#attachments = new SessionAttachments({
+      graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
+      bufferBytes: this.config.sessions.reattachBufferBytes,
+    });
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));
@@ -243,6 +250,7 @@ export class Gateway {
         throw new GatewayError('FORBIDDEN', `this token is limited to ${identity.connections.join(', ')}`);
       }
       const driver = this.drivers.get(connection.type)!;
+      const sessionSink = this.#attachments.createSink();
       const created = new Session(
         {
           identity,
@@ -252,16 +260,16 @@ export class Gateway {
           rows: Math.min(message.rows ?? 24, Limits.maxRows),
         },
         { store: this.store, recordingsDir: this.recordingsDir, driver, outputHighWaterBytes: this.config.limits.outputHighWaterBytes, ...this.sessionHooks },
-        sink,
+        sessionSink,
       );
       session = created;
       this.sessions.set(created.id, created);
+      this.#attachments.register(created, sessionSink, ws, sink);
       created.on('command', (event) => this.events.emit('command', created, event));
       created.once('end', (outcome: { reason?: string }) => {
         this.sessions.delete(created.id);
         this.events.emit('session.end', created, outcome);
         this.logger.log('info', 'session.end', { session: created.id, reason: outcome.reason });
-        if (ws.readyState === ws.OPEN) ws.close(CloseCodes.NORMAL, 'session ended');
       });
       await created.start();
       this.events.emit('session.start', created);
@@ -290,6 +298,20 @@ export class Gateway {
         Promise.resolve(extension(socketContext, message)).catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
         return;
       }
+      if (message.type === 'attach') {
+        if (session || opening) return fail('SESSION_STATE', 'this connection already has a session');
+        const target = this.sessions.get(message.session);
+        // Same answer for "no such session" and "not yours": ids are not an oracle.
+        if (!target || target.identity.user !== identity.user || target.identity.actor !== identity.actor) {
+          return fail('UNKNOWN_SESSION', `no session ${message.session} to reattach (it may have ended)`, true);
+        }
+        session = target;
+        this.#attachments.attach(target, ws, sink, (skippedBytes) =>
+          send({ type: 'attached', id: target.id, connection: target.connection.name, mode: target.mode, connectionType: target.connection.type, skippedBytes }),
+        );
+        this.logger.log('info', 'session.reattach', { session: target.id, user: identity.user });
+        return;
+      }
       if (message.type === 'open') {
         if (session || opening) return fail('SESSION_STATE', 'this connection already has a session');
         opening = true;
@@ -309,7 +331,7 @@ export class Gateway {
     });
     ws.on('close', () => {
       for (const listener of closeListeners) listener();
-      void session?.end({ exitCode: null, reason: 'client disconnected' });
+      if (session) this.#attachments.socketClosed(session, ws);
     });
     ws.on('error', (error) => {
       this.logger.log('warn', 'ws.error', { user: identity.user, error: describeError(error) });

@@ -6,7 +6,9 @@ import type { Gateway } from '../client/gateway.js';
 import type { ClientSession } from '../client/session.js';
 
 export interface ConnectOptions {
-  connection: string;
+  connection?: string;
+  /** Reattach to this session id instead of opening a new one. */
+  attach?: string;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WritableStream;
@@ -33,7 +35,15 @@ export function enterRawMode(stdin: NodeJS.ReadStream): () => void {
 export async function connectTerminal(gateway: Gateway, options: ConnectOptions): Promise<number> {
   const { stdin, stdout } = options;
   const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
-  const session = await gateway.openSession({ connection: options.connection, interactive: true, ...size() });
+  let session: ClientSession;
+  if (options.attach) {
+    const attached = await gateway.attachSession(options.attach);
+    session = attached.session;
+    options.stderr.write(`hoop-shell: reattached to ${session.id}${attached.skippedBytes ? ` (${attached.skippedBytes} bytes of output were too old to replay; the recording has them)` : ''}\r\n`);
+    session.resize(size().cols, size().rows);
+  } else {
+    session = await gateway.openSession({ connection: options.connection!, interactive: true, ...size() });
+  }
   if (session.mode === 'broker') {
     const { runBrokerPrompt } = await import('./broker-prompt.js');
     return runBrokerPrompt(session, options);
@@ -66,7 +76,8 @@ function runRawTerminal(session: ClientSession, options: ConnectOptions, size: (
       restore();
       const exit = session.exitMessage;
       if (!exit) {
-        stderr.write(`\r\nhoop-shell: ${session.lastError?.message ?? 'connection to the gateway lost'}\n`);
+        const hint = session.lastError ? '' : `; the session waits briefly: hoop-shell connect --attach ${session.id}`;
+        stderr.write(`\r\nhoop-shell: ${session.lastError?.message ?? 'connection to the gateway lost'}${hint}\n`);
         return resolve(1);
       }
       if (exit.exitCode === null) {

@@ -30,6 +30,15 @@ export async function execCommand(gateway: Gateway, options: ExecOptions): Promi
   try {
     const sendStdin = !options.stdinIsTty;
     const run = session.run(options.command, { stdin: sendStdin, collect: options.json });
+    // Ctrl-C cancels the remote command (held or running), as ssh would; a second one leaves at once.
+    let interrupts = 0;
+    const onInterrupt = (): void => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      session.cancel(run.id);
+    };
+    process.on('SIGINT', onInterrupt);
+    void run.result.finally(() => process.off('SIGINT', onInterrupt)).catch(() => {});
     session.on('held', (held) => {
       options.stderr.write(`hoop-shell: ⏸ held for approval ${held.approval} (rule "${held.rule}", needs ${held.needs}); waiting…\n`);
     });

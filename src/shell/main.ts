@@ -52,10 +52,13 @@ export function buildShellProgram(): Command {
 
   program
     .command('connect')
-    .description('open an interactive session on a connection')
-    .argument('<connection>', 'connection name')
-    .action(async (connection: string) => {
-      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    .description('open an interactive session on a connection (or reattach to a dropped one)')
+    .argument('[connection]', 'connection name')
+    .option('--attach <session-id>', 'reattach to your session whose connection dropped')
+    .action(async (connection: string | undefined, options: { attach?: string }) => {
+      if (!connection && !options.attach) throw new UsageError('connect needs a connection name (or --attach SESSION_ID)');
+      if (connection && options.attach) throw new UsageError('give either a connection or --attach, not both');
+      process.exitCode = await connectTerminal(gatewayFrom(globals()), { connection, attach: options.attach, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     });
 
   program
@@ -80,6 +83,14 @@ export function buildShellProgram(): Command {
         const who = row.actor ? `${row.user} via agent ${row.actor}` : row.user;
         process.stdout.write(`${row.id}  ${row.state.padEnd(11)} ${row.started_at}  ${who}@${row.connection}\n`);
       }
+    });
+
+  program
+    .command('mcp')
+    .description('serve the gateway to an AI agent as an MCP server on stdio (tools: list_connections, run_command, approval_status)')
+    .action(async () => {
+      const { runMcpServer } = await import('./mcp.js');
+      await runMcpServer(gatewayFrom(globals()));
     });
 
   program

@@ -38,7 +38,7 @@ async function openTerminal(): Promise<Terminal> {
     exited,
     // Matched against the screen text without CRs and escape sequences (two ptys in a row
     // turn \n into \r\r\n; bash adds bracketed-paste toggles).
-    waitFor: async (pattern, timeoutMs = 10_000) => {
+    waitFor: async (pattern, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(plain(output))) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far: ${JSON.stringify(output.slice(-500))}`);

@@ -59,7 +59,7 @@ export interface SessionServices {
   recordingsDir: string;
   driver: ConnectionDriver;
   /** Decides a run's command; may wait (approvals) and may send held/approved events. */
-  authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand }) => Promise<CommandDecision>;
+  authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand; signal: AbortSignal }) => Promise<CommandDecision>;
   createOutputFilter?: (session: Session) => OutputFilter;
   createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
@@ -117,6 +117,8 @@ export class Session extends EventEmitter {
   #program?: Program;
   #run?: ActiveRun;
   #runQueue: Promise<void> = Promise.resolve();
+  /** Runs asked for and not yet finished, so a cancel can reach them wherever they are. */
+  readonly #pendingRuns = new Map<string, AbortController>();
   #pausedForPressure = false;
   #ended = false;
   #endPromise?: Promise<void>;
@@ -294,7 +296,11 @@ export class Session extends EventEmitter {
       case 'run':
         this.#enqueueRun(message);
         return;
+      case 'cancel':
+        this.#cancelRun(message.id);
+        return;
       case 'open':
+      case 'attach':
       case 'ping':
         throw new TypeError(`session cannot handle ${message.type}`);
     }
@@ -320,11 +326,30 @@ export class Session extends EventEmitter {
     if (this.mode === 'shell') {
       throw new GatewayError('SESSION_STATE', 'this is a terminal session: type commands as input instead of sending run');
     }
+    const cancel = new AbortController();
+    this.#pendingRuns.set(message.id, cancel);
     // Runs execute in order, one at a time: their output can never interleave.
-    this.#runQueue = this.#runQueue.then(() => this.#executeRun(message)).catch(() => {});
+    this.#runQueue = this.#runQueue
+      .then(() => this.#executeRun(message, cancel.signal))
+      .catch(() => {})
+      .finally(() => this.#pendingRuns.delete(message.id));
   }
 
-  async #executeRun(message: Extract<ClientMessage, { type: 'run' }>): Promise<void> {
+  /** Cancels a run: queued or held ones never start; a running one gets SIGTERM (then SIGKILL). */
+  #cancelRun(id: string): void {
+    const cancel = this.#pendingRuns.get(id);
+    if (!cancel) throw new GatewayError('SESSION_STATE', `no pending run "${id}"`);
+    cancel.abort();
+    if (this.#run?.id === id) this.#run.program.terminate(Limits.shutdownGraceMs);
+  }
+
+  #reportCancelled(id: string, commandId: number, text: string): void {
+    this.#services.store.finishCommand(commandId, 130);
+    this.#recorder?.marker(`cancelled: ${text}`);
+    this.#sink.sendControl({ type: 'run.exit', id, exitCode: 130 });
+  }
+
+  async #executeRun(message: Extract<ClientMessage, { type: 'run' }>, cancelled: AbortSignal): Promise<void> {
     if (this.#ended || !this.#context) return;
     const { driver, store, authorizeRun } = this.#services;
     const text = driver.describe(message.command);
@@ -342,7 +367,8 @@ export class Session extends EventEmitter {
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
     }
-    const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command }) : { action: 'allow' as const };
+    if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
+    const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command, signal: cancelled }) : { action: 'allow' as const };
     store.updateCommand(commandId, {
       decision: decision.action,
       rule: decision.rule ?? null,
@@ -358,6 +384,7 @@ export class Session extends EventEmitter {
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
     }
+    if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
     this.#recorder?.marker(`$ ${text}`);
     let program: Program;
     try {
