@@ -97,7 +97,16 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./.hoop'),
     auth: z
       .object({
-        oidc: z.array(oidcIssuerSchema).default([]),
+        oidc: z
+          .array(oidcIssuerSchema)
+          .default([])
+          .superRefine((issuers, ctx) => {
+            issuers.forEach((entry, index) => {
+              if (issuers.findIndex((other) => other.issuer === entry.issuer) !== index) {
+                ctx.addIssue({ code: 'custom', path: [index, 'issuer'], message: `duplicate issuer "${entry.issuer}"` });
+              }
+            });
+          }),
         /** Upper bound for agent tokens (`hoop-shell token --agent`). */
         agentTokenMaxTtl: duration.default('8h'),
       })

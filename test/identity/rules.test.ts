@@ -80,3 +80,13 @@ describe('the login cache', () => {
     }
   });
 });
+
+describe('config', () => {
+  it('names a duplicate OIDC issuer and a bad agentTokenMaxTtl', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const entry = { issuer: 'https://idp.example.com', audience: 'hoop-gateway' };
+    expect(() => parseConfig({ auth: { oidc: [entry, entry] } }, 'test')).toThrow(/auth\.oidc\[1\]\.issuer.*duplicate issuer "https:\/\/idp\.example\.com"/);
+    expect(() => parseConfig({ auth: { agentTokenMaxTtl: 'forever' } }, 'test')).toThrow(/auth\.agentTokenMaxTtl/);
+    expect(() => parseConfig({ auth: { oidc: [{ ...entry, algorithms: ['HS256'] }] } }, 'test')).toThrow(/auth\.oidc\[0\]\.algorithms/);
+  });
+});
