@@ -44,6 +44,8 @@ const commandConnectionSchema = z
     env: z.record(z.string()).default({}),
     kubernetes: name.optional(),
     cwd: z.string().min(1).optional(),
+    /** Record keystrokes as asciicast `i` events (off: a password typed at a no-echo prompt stays out). */
+    recordInput: z.boolean().default(false),
   })
   .strict();
 
@@ -54,6 +56,7 @@ const kubernetesConnectionSchema = z
     kubeconfig: z.string().min(1),
     context: z.string().min(1).optional(),
     env: z.record(z.string()).default({}),
+    recordInput: z.boolean().default(false),
   })
   .strict();
 
@@ -118,6 +121,20 @@ export const configSchema = z
       .strict()
       .default({}),
     roles: z.record(z.array(z.string().min(1))).default({}),
+    recording: z
+      .object({
+        retention: z
+          .object({
+            /** Recordings of ended sessions older than this are deleted (e.g. 30d). */
+            maxAge: duration.optional(),
+            /** Total size of all recordings; the oldest are deleted beyond it (bytes or "10GB"). */
+            maxBytes: z.union([z.number().int().positive(), z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i, 'must be bytes such as 500MB or 10GB')]).optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
     sessions: z
       .object({
         /** How long a session waits for its dropped client to reattach before it ends. */

@@ -1,7 +1,8 @@
 /**
  * Writes a session as asciicast v2, one JSON line per event, as the events happen (a crash leaves
  * at most a torn last line). It receives only output that has already been masked: it must never
- * be handed clear text.
+ * be handed clear text. Markers follow src/recorder/markers.ts; `i` (input) events only when the
+ * connection asks for them (`recordInput`).
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ export class AsciicastWriter {
   readonly #stream: WriteStream;
   readonly #startedAt: number;
   readonly #decoder = new StringDecoder('utf8');
+  readonly #inputDecoder = new StringDecoder('utf8');
   #closed = false;
   #failure?: Error;
 
@@ -51,8 +53,9 @@ export class AsciicastWriter {
     this.#event('o', typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
   }
 
-  input(text: string): void {
-    this.#event('i', text);
+  /** Keystrokes: only for connections with `recordInput: true` (a no-echo password would be kept). */
+  input(chunk: Buffer | string): void {
+    this.#event('i', typeof chunk === 'string' ? chunk : this.#inputDecoder.write(chunk));
   }
 
   resize(cols: number, rows: number): void {

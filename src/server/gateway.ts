@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION, Stream, WS_PATH, decodeData, parseClientMessage, type
 import type { Identity } from './auth/identity.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSigningKey, type SigningKey } from './auth/signing-key.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
+import { installAudit, type AuditServices } from './audit/install.js';
 import { commandDriver } from './connections/command.js';
 import { installIdentity } from './identity/install.js';
 import { rolesOf } from './identity/roles.js';
@@ -65,7 +66,7 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'replayLink'> = {};
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
@@ -83,6 +84,8 @@ export class Gateway {
    */
   readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
+  /** The audit chain, its log on `events`, and recording retention (src/server/audit). */
+  audit!: AuditServices;
   signingKey!: SigningKey;
   verifier!: TokenVerifier;
   #server?: Server;
@@ -134,6 +137,7 @@ export class Gateway {
     ]);
     this.#registerRoutes();
     installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
+    this.audit = installAudit(this);
     this.#attachments = new SessionAttachments({
       graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
       bufferBytes: this.config.sessions.reattachBufferBytes,
@@ -201,7 +205,8 @@ export class Gateway {
       const result = await found.route.handler(context);
       if (result !== undefined) sendJson(response, 200, result);
     } catch (error) {
-      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { url: request.url, error: describeError(error) });
+      // The path only: a query string may carry a token (browser replay sign-in).
+      if (!isGatewayError(error)) this.logger.log('error', 'http.error', { path: (request.url ?? '').split('?')[0], error: describeError(error) });
       sendError(response, error);
     }
   }

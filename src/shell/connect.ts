@@ -75,6 +75,7 @@ function runRawTerminal(session: ClientSession, options: ConnectOptions, size: (
       stdin.pause();
       restore();
       const exit = session.exitMessage;
+      if (exit?.replay) stderr.write(`\r\nhoop-shell: replay: ${exit.replay}\n`);
       if (!exit) {
         const hint = session.lastError ? '' : `; the session waits briefly: hoop-shell connect --attach ${session.id}`;
         stderr.write(`\r\nhoop-shell: ${session.lastError?.message ?? 'connection to the gateway lost'}${hint}\n`);

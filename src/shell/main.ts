@@ -7,6 +7,8 @@ import { gatewayFrom, type GlobalOptions } from './credentials.js';
 import { ensureCommand, execCommand } from './exec.js';
 import { printWhoami, refreshCachedToken, registerLoginCommands } from './login.js';
 import { registerTokenCommand } from './token.js';
+import { registerAuditCommand } from './audit.js';
+import { replayCommand } from './replay.js';
 
 export function buildShellProgram(): Command {
   const program = new Command('hoop-shell')
@@ -84,6 +86,18 @@ export function buildShellProgram(): Command {
         process.stdout.write(`${row.id}  ${row.state.padEnd(11)} ${row.started_at}  ${who}@${row.connection}\n`);
       }
     });
+
+  program
+    .command('replay')
+    .description('replay a recorded session in this terminal (space pause, ] next marker, q quit)')
+    .argument('<session>', 'session id (downloaded from the gateway) or a .cast file')
+    .option('--speed <n>', 'playback speed factor', '1')
+    .option('--idle-limit <seconds>', 'cut pauses longer than this')
+    .action(async (target: string, options: { speed?: string; idleLimit?: string }) => {
+      process.exitCode = await replayCommand(target, options, globals());
+    });
+
+  registerAuditCommand(program, globals);
 
   program
     .command('mcp')

@@ -107,3 +107,11 @@ describe('protocol v1', () => {
     bad.ws.close();
   });
 });
+
+describe('HTTP API input', () => {
+  it('answers a malformed escape in a path with 400, not a server error', async () => {
+    const response = await fetch(`${test.url}/v1/sessions/%E0%A4%A`, { headers: { authorization: `Bearer ${await test.token()}` } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'malformed escape in /v1/sessions/%E0%A4%A' } });
+  });
+});

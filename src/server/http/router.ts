@@ -52,9 +52,13 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      route.keys.forEach((key, index) => {
-        params[key] = decodeURIComponent(found[index + 1]!);
-      });
+      for (const [index, key] of route.keys.entries()) {
+        try {
+          params[key] = decodeURIComponent(found[index + 1]!);
+        } catch {
+          throw new GatewayError('BAD_REQUEST', `malformed escape in ${pathname}`);
+        }
+      }
       return { route, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;

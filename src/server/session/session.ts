@@ -11,6 +11,7 @@ import { GatewayError, describeError } from '../../errors.js';
 import { Limits } from '../../limits.js';
 import type { ClientMessage, ServerMessage, SessionMode, StreamId } from '../../protocol/messages.js';
 import { AsciicastWriter } from '../../recorder/asciicast-writer.js';
+import { commandMarker } from '../../recorder/markers.js';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionConfig } from '../../config/schema.js';
 import type { ConnectionDriver, RunCommand, SessionContext } from '../connections/driver.js';
@@ -63,6 +64,8 @@ export interface SessionServices {
   createOutputFilter?: (session: Session) => OutputFilter;
   createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
+  /** The browser replay URL of a session, sent in the `exit` message (audit module). */
+  replayLink?: (session: Session) => string | undefined;
 }
 
 export interface SessionOptions {
@@ -310,6 +313,7 @@ export class Session extends EventEmitter {
     if (this.#ended) return;
     const program = this.#program;
     if (!program) return;
+    if (this.connection.recordInput) this.#recorder?.input(data);
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
@@ -345,7 +349,7 @@ export class Session extends EventEmitter {
 
   #reportCancelled(id: string, commandId: number, text: string): void {
     this.#services.store.finishCommand(commandId, 130);
-    this.#recorder?.marker(`cancelled: ${text}`);
+    this.#recorder?.marker(commandMarker(text, 'cancelled'));
     this.#sink.sendControl({ type: 'run.exit', id, exitCode: 130 });
   }
 
@@ -362,7 +366,7 @@ export class Session extends EventEmitter {
       const reason = describeError(error);
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
       this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
-      this.#recorder?.marker(`denied: ${text} (${reason})`);
+      this.#recorder?.marker(commandMarker(text, `denied: ${reason}`));
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
@@ -379,13 +383,13 @@ export class Session extends EventEmitter {
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
-      this.#recorder?.marker(`denied: ${text}`);
+      this.#recorder?.marker(commandMarker(text, `denied: ${decision.reason ?? decision.rule ?? 'by policy'}`));
       this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
     }
     if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
-    this.#recorder?.marker(`$ ${text}`);
+    this.#recorder?.marker(commandMarker(text));
     let program: Program;
     try {
       program = message.tty ? new PtyProgram(spec, { cols: this.#cols, rows: this.#rows }) : new PipeProgram(spec);
@@ -441,7 +445,8 @@ export class Session extends EventEmitter {
       this.#gate?.dispose?.();
       if (this.#context) this.#services.driver.cleanup(this.#context);
       this.#home?.remove();
-      this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}) });
+      const replay = this.#services.replayLink?.(this);
+      this.#sink.sendControl({ type: 'exit', exitCode: outcome.exitCode, ...(outcome.reason ? { reason: outcome.reason } : {}), ...(replay ? { replay } : {}) });
       this.emit('end', outcome);
     })();
     return this.#endPromise;

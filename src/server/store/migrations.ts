@@ -48,6 +48,26 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'audit chain (src/server/audit)',
+    sql: `
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,          -- part of the hash: a removed row breaks the chain
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,              -- session.start | session.end | command | approval | api.request | session.terminated | recording | recording.deleted
+        session_id TEXT,
+        user TEXT,
+        actor TEXT,
+        connection TEXT,
+        data TEXT NOT NULL,              -- JSON
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_kind_at ON audit(kind, at);
+      CREATE INDEX audit_session ON audit(session_id);
+    `,
+  },
+  {
     version: 5,
     name: 'agent tokens',
     sql: `
