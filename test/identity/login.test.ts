@@ -169,3 +169,20 @@ describe('choosing the issuer', () => {
     expect(result.stderr).toBe('hoop-shell: issuer http://idp.example.com must use https (plain http only for localhost/127.0.0.1)\n');
   });
 });
+
+describe('the walkthrough of issue 8', () => {
+  it('login, whoami, an agent token handed to a script, and the script\'s command in the audit as the engineer via the agent', async () => {
+    const home = newHome();
+    expect((await cliLogin(home, 'alice')).code).toBe(0);
+    expect((await shell(home, ['whoami'])).stdout).toMatch(/^user: alice\ngroups: dev, oncall\nroles: approver\n/);
+    const minted = await shell(home, ['token', '--agent', 'claude-1', '--connections', 'shell']);
+    expect(minted.code).toBe(0);
+    const script = await shell(home, ['exec', 'shell', '--', 'echo', 'walkthrough-marker'], { HOOP_TOKEN: minted.stdout.trim() });
+    expect(script).toMatchObject({ code: 0, stdout: 'walkthrough-marker\n' });
+    const audit = await shell(home, ['audit']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/^\S+Z\s+alice via agent claude-1\s+shell\s+allow\s.*echo walkthrough-marker$/m);
+    const json = JSON.parse((await shell(home, ['audit', '--json'])).stdout) as { user: string; actor: string | null; command: string }[];
+    expect(json.find((row) => row.command.includes('walkthrough-marker'))).toMatchObject({ user: 'alice', actor: 'claude-1' });
+  });
+});
