@@ -136,6 +136,8 @@ export class Gateway {
         if (message.type === 'hello') ws.send(JSON.stringify(first));
         else if (message.type === 'session' || message.type === 'attached') settle(undefined, message);
         else if (message.type === 'error') settle(new ClientError(message.code, message.message));
+        // The session ended while opening (e.g. its connection's kubeconfig was refused): say why.
+        else if (message.type === 'exit') settle(new ClientError('UNAVAILABLE', message.reason ?? 'the session ended while opening'));
       };
       ws.on('message', onMessage);
       ws.on('unexpected-response', (_request, response) => {

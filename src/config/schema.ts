@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
+import { maskingSchema } from '../server/masking/config-schema.js';
 
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
 const stringList = z.array(z.string().min(1)).min(1, 'must not be empty');
@@ -46,6 +47,8 @@ const commandConnectionSchema = z
     cwd: z.string().min(1).optional(),
     /** Record keystrokes as asciicast `i` events (off: a password typed at a no-echo prompt stays out). */
     recordInput: z.boolean().default(false),
+    /** false turns output masking off for this connection (docs/masking.md). */
+    masking: z.boolean().optional(),
   })
   .strict();
 
@@ -56,7 +59,10 @@ const kubernetesConnectionSchema = z
     kubeconfig: z.string().min(1),
     context: z.string().min(1).optional(),
     env: z.record(z.string()).default({}),
+    /** The kubectl binary broker sessions run (docs/kubernetes.md). */
+    kubectl: z.string().min(1).default('/usr/bin/kubectl'),
     recordInput: z.boolean().default(false),
+    masking: z.boolean().optional(),
   })
   .strict();
 
@@ -121,6 +127,11 @@ export const configSchema = z
       .strict()
       .default({}),
     roles: z.record(z.array(z.string().min(1))).default({}),
+    /** The kube API proxy (docs/kubernetes.md): HTTPS on loopback, an ephemeral port by default. */
+    kubeProxy: z
+      .object({ listen: listenSchema.default('127.0.0.1:0') })
+      .strict()
+      .default({}),
     recording: z
       .object({
         retention: z
@@ -151,6 +162,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    masking: maskingSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

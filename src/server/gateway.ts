@@ -23,12 +23,16 @@ import { commandDriver } from './connections/command.js';
 import { installIdentity } from './identity/install.js';
 import { rolesOf } from './identity/roles.js';
 import type { ConnectionDriver } from './connections/driver.js';
+import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
+import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { SessionAttachments } from './session/attachments.js';
 import { Session, type SessionServices } from './session/session.js';
 import { parseDuration } from '../util/duration.js';
+import { installMasking } from './masking/install.js';
+import { SecretValueRegistry } from './masking/secret-values.js';
 import { Store } from './store/store.js';
 import { WebSocketSink } from './ws-sink.js';
 
@@ -66,7 +70,11 @@ export class Gateway {
   /** Extra issuers (external OIDC) are added here before start; the gateway's own is always first. */
   readonly extraIssuers: TrustedIssuer[] = [];
   /** Hooks the policy, masking and recording modules fill in; sessions receive them. */
-  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'replayLink'> = {};
+  sessionHooks: Pick<SessionServices, 'authorizeRun' | 'createOutputFilter' | 'createInputGate' | 'replayLink' | 'maskText'> = {};
+  /** Values that must never leave the gateway (connection credentials…): masked in all output. */
+  readonly secretValues = new SecretValueRegistry();
+  /** Hides secrets in a text (command lines, approval requests); identity until masking is installed. */
+  maskText: (text: string) => string = (text) => text;
   /** Decides Kubernetes API requests in the proxy (the policy module sets it; none = allow). */
   apiAuthorizer?: ApiAuthorizer;
   /**
@@ -84,6 +92,8 @@ export class Gateway {
    */
   readonly socketHandlers = new Map<string, SocketHandler>();
   store!: Store;
+  /** The Kubernetes API proxy (started when a kubernetes connection is configured). */
+  kubeProxy?: KubeProxy;
   /** The audit chain, its log on `events`, and recording retention (src/server/audit). */
   audit!: AuditServices;
   signingKey!: SigningKey;
@@ -135,8 +145,15 @@ export class Gateway {
       },
       ...this.extraIssuers,
     ]);
+    installMasking(this);
     this.#registerRoutes();
     installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
+    if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
+      this.kubeProxy = new KubeProxy(this);
+      await this.kubeProxy.start();
+      this.drivers.set('kubernetes', createKubernetesDriver(this.kubeProxy));
+      this.drivers.set('command', withKubeAccess(this.drivers.get('command')!, this.kubeProxy));
+    }
     this.audit = installAudit(this);
     this.#attachments = new SessionAttachments({
       graceMs: (parseDuration(this.config.sessions.reattachGrace) ?? 60) * 1000,
@@ -300,7 +317,10 @@ export class Gateway {
       if (message.type === 'ping') return send({ type: 'pong', ...(message.id ? { id: message.id } : {}) });
       const extension = this.socketHandlers.get(message.type);
       if (extension) {
-        Promise.resolve(extension(socketContext, message)).catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
+        // .then(): a handler that throws synchronously must not escape to the process.
+        Promise.resolve()
+          .then(() => extension(socketContext, message))
+          .catch((error) => fail(isGatewayError(error) ? error.code : 'INTERNAL', describeError(error)));
         return;
       }
       if (message.type === 'attach') {
@@ -360,6 +380,7 @@ export class Gateway {
         this.#server.closeAllConnections();
       });
       this.#wss?.close();
+      await this.kubeProxy?.stop();
       this.store?.close();
     })();
     return this.#stopping;

@@ -90,7 +90,7 @@ describe('kill -9 of the gateway mid-session', () => {
     // Flip one byte of a sealed recording: verify names that file.
     const file = castOf(terminal.id);
     const bytes = readFileSync(file);
-    bytes[bytes.length - 3] ^= 1;
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 1;
     writeFileSync(file, bytes);
     const broken = (await (await fetch(`${second.url}/v1/audit/verify`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as { intact: boolean; file: string };
     expect(broken).toMatchObject({ intact: false, file });

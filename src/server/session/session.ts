@@ -19,6 +19,9 @@ import type { Store } from '../store/store.js';
 import { createSessionHome, sessionEnvironment, type SessionHome } from './environment.js';
 import { PipeProgram, PtyProgram, type Program, type ProgramExit } from './program.js';
 
+/** Stdin a run may receive before its program has started (while it is checked or held). */
+const EARLY_STDIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Where output goes once filtered: the attached client (with backpressure accounting). */
 export interface SessionSink {
   sendControl(message: ServerMessage): void;
@@ -33,6 +36,12 @@ export interface SessionSink {
 export interface OutputFilter {
   push(stream: 1 | 2, chunk: Buffer): Buffer;
   flush(stream: 1 | 2): Buffer;
+  /**
+   * Optional: a filter that holds back a possible partial secret releases it later (after its
+   * hold time) through `emit`; `fail` stops the session's output (fail closed).
+   */
+  setEmitter?(emit: (stream: 1 | 2, chunk: Buffer) => void, fail: (error: unknown) => void): void;
+  dispose?(): void;
 }
 
 /** The decision on one command, before it runs. Policy fills this in. */
@@ -61,7 +70,9 @@ export interface SessionServices {
   driver: ConnectionDriver;
   /** Decides a run's command; may wait (approvals) and may send held/approved events. */
   authorizeRun?: (session: Session, run: { id: string; text: string; command: RunCommand; signal: AbortSignal }) => Promise<CommandDecision>;
-  createOutputFilter?: (session: Session) => OutputFilter;
+  createOutputFilter?: (session: Session) => OutputFilter | undefined;
+  /** Hides secrets in command text before it is stored or shown (masking). */
+  maskText?: (text: string) => string;
   createInputGate?: (session: Session) => InputGate | undefined;
   outputHighWaterBytes?: number;
   /** The browser replay URL of a session, sent in the `exit` message (audit module). */
@@ -123,7 +134,11 @@ export class Session extends EventEmitter {
   /** Runs asked for and not yet finished, so a cancel can reach them wherever they are. */
   readonly #pendingRuns = new Map<string, AbortController>();
   #pausedForPressure = false;
+  /** Stdin (and eof) of a run that arrived before its program started: delivered once it runs. */
+  #earlyStdin?: { chunks: Buffer[]; bytes: number; eof: boolean };
   #ended = false;
+  /** Set when the output filter failed: nothing more of this session's output is shown. */
+  #outputStopped = false;
   #endPromise?: Promise<void>;
 
   constructor(options: SessionOptions, services: SessionServices, sink: SessionSink) {
@@ -190,6 +205,12 @@ export class Session extends EventEmitter {
       rows: this.#rows,
     });
     this.#filter = this.#services.createOutputFilter?.(this);
+    this.#filter?.setEmitter?.(
+      (stream, chunk) => {
+        if (!this.#ended) this.#deliver(stream, chunk);
+      },
+      (error) => this.#failClosed(error),
+    );
     try {
       await driver.prepare(this.#context);
       if (this.mode === 'shell') {
@@ -215,6 +236,7 @@ export class Session extends EventEmitter {
   }
 
   #emitOutput(stream: 1 | 2, chunk: Buffer): void {
+    if (this.#outputStopped) return;
     let visible: Buffer;
     try {
       visible = this.#filter ? this.#filter.push(stream, chunk) : chunk;
@@ -223,6 +245,10 @@ export class Session extends EventEmitter {
       this.#failClosed(error);
       return;
     }
+    this.#deliver(stream, visible);
+  }
+
+  #deliver(stream: 1 | 2, visible: Buffer): void {
     if (visible.length === 0) return;
     this.#recorder?.output(visible);
     this.#sink.sendData(stream, visible);
@@ -232,8 +258,9 @@ export class Session extends EventEmitter {
   }
 
   #flushOutput(): void {
-    if (!this.#filter) return;
+    if (!this.#filter || this.#outputStopped) return;
     for (const stream of [1, 2] as const) {
+      if (this.#outputStopped) return;
       try {
         const rest = this.#filter.flush(stream);
         if (rest.length > 0) {
@@ -248,7 +275,9 @@ export class Session extends EventEmitter {
   }
 
   #failClosed(error: unknown): void {
-    this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true });
+    if (this.#outputStopped) return;
+    this.#outputStopped = true;
+    this.#sink.sendControl({ type: 'error', code: 'INTERNAL', message: `output stopped: the masker failed (${describeError(error)})`, fatal: true, ...(this.#run ? { id: this.#run.id } : {}) });
     void this.end({ exitCode: null, reason: 'masker failure', state: 'failed' });
   }
 
@@ -291,7 +320,8 @@ export class Session extends EventEmitter {
         this.#program?.signal(message.signal);
         return;
       case 'eof':
-        this.#program?.endInput();
+        if (!this.#program && this.#earlyStdin) this.#earlyStdin.eof = true;
+        else this.#program?.endInput();
         return;
       case 'close':
         void this.end({ exitCode: null, reason: 'closed by client' });
@@ -312,7 +342,18 @@ export class Session extends EventEmitter {
   input(data: Buffer): void {
     if (this.#ended) return;
     const program = this.#program;
-    if (!program) return;
+    if (!program) {
+      const early = this.#earlyStdin;
+      if (!early) return;
+      // Bounded: a run held for approval must not make the gateway buffer without end.
+      if (early.bytes + data.length > EARLY_STDIN_LIMIT_BYTES) {
+        this.#sink.sendControl({ type: 'error', code: 'FRAME_TOO_LARGE', message: `more than ${EARLY_STDIN_LIMIT_BYTES} bytes of stdin arrived before the command started; the rest was dropped`, fatal: false });
+        return;
+      }
+      early.bytes += data.length;
+      early.chunks.push(Buffer.from(data));
+      return;
+    }
     if (this.connection.recordInput) this.#recorder?.input(data);
     if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
@@ -330,6 +371,8 @@ export class Session extends EventEmitter {
     if (this.mode === 'shell') {
       throw new GatewayError('SESSION_STATE', 'this is a terminal session: type commands as input instead of sending run');
     }
+    // A client may send stdin right after `run` (even in the same read); keep it until the program exists.
+    if (message.stdin) this.#earlyStdin = { chunks: [], bytes: 0, eof: false };
     const cancel = new AbortController();
     this.#pendingRuns.set(message.id, cancel);
     // Runs execute in order, one at a time: their output can never interleave.
@@ -348,6 +391,7 @@ export class Session extends EventEmitter {
   }
 
   #reportCancelled(id: string, commandId: number, text: string): void {
+    this.#earlyStdin = undefined;
     this.#services.store.finishCommand(commandId, 130);
     this.#recorder?.marker(commandMarker(text, 'cancelled'));
     this.#sink.sendControl({ type: 'run.exit', id, exitCode: 130 });
@@ -356,7 +400,8 @@ export class Session extends EventEmitter {
   async #executeRun(message: Extract<ClientMessage, { type: 'run' }>, cancelled: AbortSignal): Promise<void> {
     if (this.#ended || !this.#context) return;
     const { driver, store, authorizeRun } = this.#services;
-    const text = driver.describe(message.command);
+    const described = driver.describe(message.command);
+    const text = this.#services.maskText ? this.#services.maskText(described) : described;
     const commandId = store.insertCommand({ sessionId: this.id, text });
     this.emit('command', { commandId, runId: message.id, text, phase: 'received' } satisfies CommandEvent);
     let spec;
@@ -367,6 +412,7 @@ export class Session extends EventEmitter {
       store.updateCommand(commandId, { decision: 'deny', rule: 'command refused', ended_at: new Date().toISOString() });
       this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: 'deny', rule: 'command refused', reason } satisfies CommandEvent);
       this.#recorder?.marker(commandMarker(text, `denied: ${reason}`));
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'denied', id: message.id, reason });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
       return;
@@ -383,6 +429,7 @@ export class Session extends EventEmitter {
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
+      this.#earlyStdin = undefined;
       this.#recorder?.marker(commandMarker(text, `denied: ${decision.reason ?? decision.rule ?? 'by policy'}`));
       this.#sink.sendControl({ type: 'denied', id: message.id, rule: decision.rule, by: decision.approver, reason: decision.reason ?? 'denied by policy' });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 77 });
@@ -396,6 +443,7 @@ export class Session extends EventEmitter {
       if (program instanceof PipeProgram) await program.ready();
     } catch (error) {
       store.finishCommand(commandId, 127);
+      this.#earlyStdin = undefined;
       this.#sink.sendControl({ type: 'error', code: 'SPAWN_FAILED', message: describeError(error), fatal: false, id: message.id });
       this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: 127 });
       return;
@@ -404,6 +452,8 @@ export class Session extends EventEmitter {
     if (!message.stdin) program.endInput();
     await new Promise<void>((resolve) => {
       this.#run = { id: message.id, commandId, program };
+      const early = this.#earlyStdin;
+      this.#earlyStdin = undefined;
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
         store.finishCommand(commandId, exit.exitCode);
@@ -412,6 +462,11 @@ export class Session extends EventEmitter {
         this.emit('run.exit', message.id, exit.exitCode);
         resolve();
       });
+      for (const chunk of early?.chunks ?? []) {
+        if (this.connection.recordInput) this.#recorder?.input(chunk);
+        program.write(chunk);
+      }
+      if (early?.eof) program.endInput();
     });
   }
 
@@ -422,7 +477,7 @@ export class Session extends EventEmitter {
 
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */
   mark(label: string): void {
-    this.#recorder?.marker(label);
+    this.#recorder?.marker(this.#services.maskText ? this.#services.maskText(label) : label);
   }
 
   /**
@@ -443,6 +498,7 @@ export class Session extends EventEmitter {
         /* the store is closing with the gateway; the row is marked interrupted at next start */
       }
       this.#gate?.dispose?.();
+      this.#filter?.dispose?.();
       if (this.#context) this.#services.driver.cleanup(this.#context);
       this.#home?.remove();
       const replay = this.#services.replayLink?.(this);

@@ -48,6 +48,33 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'kubernetes api requests (kube proxy)',
+    sql: `
+      CREATE TABLE api_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        user TEXT NOT NULL,
+        actor TEXT,
+        connection TEXT NOT NULL,
+        verb TEXT NOT NULL,
+        api_group TEXT NOT NULL,
+        resource TEXT NOT NULL,          -- '' for discovery and other non-resource URLs
+        subresource TEXT,
+        namespace TEXT,
+        name TEXT,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,         -- HTTP status kubectl got (101 for exec/attach/port-forward)
+        decision TEXT,                   -- allow | deny (API-layer policy)
+        rule TEXT,
+        duration_ms INTEGER NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX api_requests_session ON api_requests(session_id);
+      CREATE INDEX api_requests_at ON api_requests(at);
+    `,
+  },
+  {
     version: 4,
     name: 'audit chain (src/server/audit)',
     sql: `

@@ -1,0 +1,488 @@
+/**
+ * MaskingStream: the masking engine for one output stream. It keeps the raw bytes not yet
+ * released, the readable text of the current line already released (so a secret continuing a
+ * released line is still recognised) and the line state of multi-line detectors. Only a possible
+ * partial match at the end is held back, at most `maxHoldBytes`; `release()` (the hold timer)
+ * lets it go as if the stream ended there, hiding whatever could be part of a secret. It never
+ * returns text it could not inspect: any failure throws (the session then fails closed).
+ */
+import { stripEscapes } from './ansi.js';
+import type { MaskingCatalog } from './catalog.js';
+import { endsBlock, inlineSecretValues, kindAfter, kindBefore, kubeTrigger, valueToHide, type KubeBlock, type KubeMaskMode } from './kubernetes-secret.js';
+import type { CompiledRule } from './rules.js';
+
+export const MaskingDefaults = {
+  /** Longest time a possible partial secret is held before it is released (masked as if final). */
+  holdMs: 40,
+  /** Most text held back at once (a Kubernetes Secret's data block waits here for its kind). */
+  maxHoldBytes: 64 * 1024,
+  /** Readable text of released lines kept to find a Secret's kind printed before its data. */
+  historyChars: 4096,
+  /** Longest released part of an unfinished line kept as context. */
+  lineContextChars: 4096,
+  /** A token cut off at a timed release is hidden as it continues, up to this length (no secret is longer). */
+  maxTokenChars: 8192,
+} as const;
+
+export interface MaskerOptions {
+  holdMs?: number;
+  maxHoldBytes?: number;
+}
+
+type LineState =
+  | { kind: 'block'; rule: CompiledRule }
+  | { kind: 'pair'; rule: CompiledRule }
+  | { kind: 'kube'; rule: CompiledRule; block: KubeBlock; mode: KubeMaskMode };
+
+interface Span {
+  start: number;
+  end: number;
+  label: string;
+  /** A partial token hidden at a timed release: its continuation is hidden too. */
+  token?: boolean;
+  /** Length of that token so far (continuations stop at maxTokenChars). */
+  tokenChars?: number;
+}
+
+interface Detection {
+  spans: Span[];
+  commit: number;
+  checkpoints: [number, LineState | null][];
+}
+
+function isTokenChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 43 || c === 47 || c === 61 || c === 126;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** One output stream (stdout or stderr) of one session. */
+export class MaskingStream {
+  readonly #catalog: MaskingCatalog;
+  readonly #maxHold: number;
+  #pending = '';
+  #lineContext = '';
+  #open: { label: string; token: boolean; tokenChars: number } | null = null;
+  #state: LineState | null = null;
+  /** Recent released lines, newest last (joined only when a Secret's kind is looked up). */
+  #history: string[] = [];
+  #historyLength = 0;
+
+  constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
+    this.#catalog = catalog;
+    this.#maxHold = options.maxHoldBytes ?? MaskingDefaults.maxHoldBytes;
+  }
+
+  get heldBytes(): number {
+    return this.#pending.length;
+  }
+
+  push(chunk: Buffer): Buffer {
+    const hadPending = this.#pending.length > 0;
+    const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
+    const out = this.#process(raw, undefined, chunk);
+    if (!hadPending && out.length === raw.length && out === raw) return chunk;
+    return Buffer.from(out, 'latin1');
+  }
+
+  /**
+   * Releases everything held (the hold time passed): hidden as if the stream ended here, and a
+   * secret that may be cut off at the end is hidden too; line state carries on.
+   */
+  release(): Buffer {
+    if (this.#pending.length === 0) return Buffer.alloc(0);
+    return Buffer.from(this.#process(this.#pending, 'timer'), 'latin1');
+  }
+
+  /** End of the program's output: release and forget all state. */
+  flush(): Buffer {
+    const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
+    this.#lineContext = '';
+    this.#open = null;
+    this.#state = null;
+    this.#history = [];
+    this.#historyLength = 0;
+    return out;
+  }
+
+  /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer): string {
+    const pending = this.#pending;
+    this.#pending = '';
+    const final = finalKind !== undefined;
+    const { clean, map, rawLimit } = stripEscapes(raw, final);
+    const base = this.#lineContext.length;
+    const text = base > 0 ? this.#lineContext + clean : clean;
+    // Scan the bytes themselves when nothing was stripped (faster than the string).
+    const parts = !map && chunk && rawLimit === raw.length ? [this.#lineContext, pending, chunk] : [text];
+    const detection = this.#detect(text, base, finalKind, parts);
+    if (!final && text.length - detection.commit > this.#maxHold) {
+      this.#pending = pending;
+      // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
+      return this.#process(raw, 'end');
+    }
+    const { spans, commit } = detection;
+    const rawOf = map ? (t: number): number => map[t - base]! : (t: number): number => t - base;
+    const rawEnd = commit >= text.length ? rawLimit : rawOf(commit);
+    let out = '';
+    let rawPos = 0;
+    let lastSpan: Span | undefined;
+    for (const span of spans) {
+      const from = Math.max(span.start, base);
+      const to = Math.min(span.end, commit);
+      if (from >= to) continue;
+      const rs = rawOf(from);
+      if (rs > rawPos) out += raw.slice(rawPos, rs);
+      let placeholder = !(span.start < base && this.#open?.label === span.label);
+      lastSpan = span.end >= commit && span.start < commit ? span : lastSpan;
+      if (!map) {
+        // No escapes: whole line segments at a time (the common case, and much faster).
+        for (let t = from; t < to; ) {
+          const newline = text.indexOf('\n', t);
+          const segmentEnd = newline === -1 || newline >= to ? to : newline;
+          let returns = '';
+          for (let k = t; k < segmentEnd; k++) if (text.charCodeAt(k) === 13) returns += '\r';
+          if (segmentEnd - t > returns.length && placeholder) {
+            out += `[masked:${span.label}]`;
+            placeholder = false;
+          }
+          out += returns;
+          if (segmentEnd < to) {
+            out += '\n';
+            placeholder = true;
+            t = segmentEnd + 1;
+          } else t = segmentEnd;
+        }
+        rawPos = to - base;
+        continue;
+      }
+      let r = rs;
+      let returns = '';
+      for (let t = from; t < to; t++) {
+        const rt = rawOf(t);
+        if (rt > r) out += raw.slice(r, rt); // escape sequences inside the secret keep the colours right
+        const c = text.charCodeAt(t);
+        if (c === 10) {
+          out += returns + '\n';
+          returns = '';
+          placeholder = true;
+        } else if (c === 13) returns += '\r';
+        else if (placeholder) {
+          out += `[masked:${span.label}]`;
+          placeholder = false;
+        }
+        r = rt + 1;
+      }
+      out += returns;
+      rawPos = r;
+    }
+    if (rawEnd > rawPos) out += raw.slice(rawPos, rawEnd);
+    this.#pending = raw.slice(rawEnd);
+    // What the next call continues from.
+    if (commit > base) {
+      const lastNewline = text.lastIndexOf('\n', commit - 1);
+      if (lastNewline >= 0) {
+        this.#remember(text.slice(Math.max(0, lastNewline + 1 - MaskingDefaults.historyChars), lastNewline + 1));
+        this.#lineContext = text.slice(lastNewline + 1, commit);
+      } else this.#lineContext = text.slice(0, commit);
+      this.#open =
+        lastSpan && lastSpan.end >= commit
+          ? { label: lastSpan.label, token: lastSpan.token === true, tokenChars: lastSpan.tokenChars ?? lastSpan.end - lastSpan.start }
+          : null;
+      if (this.#lineContext.length === 0) this.#open = null;
+      const lineStart = lastNewline + 1;
+      let state: LineState | null = null;
+      for (const [pos, checkpoint] of detection.checkpoints) {
+        if (pos > lineStart) break;
+        state = checkpoint;
+      }
+      this.#state = state;
+      if (this.#lineContext.length > MaskingDefaults.lineContextChars) {
+        this.#lineContext = this.#lineContext.slice(-MaskingDefaults.lineContextChars);
+      }
+    }
+    return out;
+  }
+
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[]): Detection {
+    const final = finalKind !== undefined;
+    const { rules: compiled } = this.#catalog;
+    const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
+    const keywordCount = compiled.keywords.length;
+    const hits = index.scanParts(parts);
+    const spans: Span[] = [];
+    const n = text.length;
+    let commit = n;
+    const hold = (at: number): void => {
+      commit = Math.min(commit, Math.max(at, base));
+    };
+
+    // An open partial token continues: hide its continuation too.
+    if (this.#open?.token && base > 0) {
+      const limit = Math.min(n, base + Math.max(0, MaskingDefaults.maxTokenChars - this.#open.tokenChars));
+      let end = base;
+      while (end < limit && isTokenChar(text.charCodeAt(end))) end++;
+      if (end > base) spans.push({ start: base - 1, end, label: this.#open.label, token: true, tokenChars: this.#open.tokenChars + (end - base) });
+    }
+
+    // Exact values.
+    for (let h = 0; h < hits.ids.length; h++) {
+      const id = hits.ids[h]!;
+      if (id < keywordCount) continue;
+      const form = forms[id - keywordCount]!;
+      const start = hits.starts[h]!;
+      if (text.startsWith(form.text, start)) spans.push({ start, end: start + form.text.length, label: form.label });
+    }
+
+    // Lines holding keywords, and every line while a multi-line detector is active.
+    const checkpoints: [number, LineState | null][] = [[0, this.#state]];
+    let state = this.#state;
+    let h = 0;
+    let pos = 0;
+    const unkeyed = compiled.unkeyed;
+    const lineRules: number[] = [];
+    const marked = new Uint8Array(compiled.rules.length);
+    while (pos < n) {
+      if (state === null && unkeyed.length === 0) {
+        while (h < hits.ids.length && hits.ids[h]! >= keywordCount) h++;
+        if (h >= hits.ids.length) break;
+        const hitStart = hits.starts[h]!;
+        if (hitStart > pos) pos = Math.max(pos, text.lastIndexOf('\n', hitStart - 1) + 1);
+      }
+      const newline = text.indexOf('\n', pos);
+      const complete = newline !== -1;
+      const lineEnd = complete ? newline : n;
+      let contentEnd = lineEnd;
+      while (contentEnd > pos && text.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+      for (const r of lineRules) marked[r] = 0;
+      lineRules.length = 0;
+      for (const r of unkeyed) lineRules.push(r);
+      while (h < hits.ids.length && hits.starts[h]! < lineEnd) {
+        const id = hits.ids[h]!;
+        if (id < keywordCount && hits.starts[h]! >= pos) {
+          for (const r of compiled.keywordRules[id]!) {
+            if (marked[r] === 0) {
+              marked[r] = 1;
+              lineRules.push(r);
+            }
+          }
+        }
+        h++;
+      }
+      const line = text.slice(pos, contentEnd);
+      let runRules = true;
+      if (state?.kind === 'block') {
+        runRules = false;
+        const endMatch = state.rule.end!.exec(line);
+        state.rule.end!.lastIndex = 0;
+        if (endMatch) {
+          spans.push({ start: pos, end: pos + endMatch.index + endMatch[0].length, label: state.rule.label });
+          state = null;
+        } else if (contentEnd > pos) spans.push({ start: pos, end: lineEnd, label: state.rule.label });
+      } else if (state?.kind === 'pair') {
+        if (!complete && !final) {
+          hold(pos);
+          break;
+        }
+        const rule = state.rule;
+        state = null;
+        const found = this.#regexSpans(rule, line, pos);
+        if (found.length > 0) {
+          spans.push(...found);
+          runRules = false;
+        }
+      } else if (state?.kind === 'kube') {
+        if (endsBlock(line, state.block)) state = null;
+        else {
+          if (!complete && !final) {
+            hold(pos);
+            break;
+          }
+          const range = valueToHide(line, state.block, state.mode);
+          if (range) spans.push({ start: pos + range[0], end: pos + range[1], label: state.rule.label });
+        }
+      }
+      if (runRules && lineRules.length > 0) {
+        if (lineRules.length > 1) lineRules.sort((a, b) => a - b);
+        for (const r of lineRules) {
+          const rule = compiled.rules[r]!;
+          if (rule.type === 'regex') {
+            for (const span of this.#regexSpans(rule, line, pos)) spans.push(span);
+          } else if (rule.type === 'block') {
+            const begin = rule.begin!.exec(line);
+            rule.begin!.lastIndex = 0;
+            if (!begin) continue;
+            const after = begin.index + begin[0].length;
+            const endMatch = rule.end!.exec(line.slice(after));
+            rule.end!.lastIndex = 0;
+            if (endMatch) spans.push({ start: pos + begin.index, end: pos + after + endMatch.index + endMatch[0].length, label: rule.label });
+            else {
+              spans.push({ start: pos + begin.index, end: lineEnd, label: rule.label });
+              if (complete) state = { kind: 'block', rule };
+            }
+          } else if (rule.type === 'pair') {
+            rule.first!.lastIndex = 0;
+            if (complete && rule.first!.test(line)) state = { kind: 'pair', rule };
+            rule.first!.lastIndex = 0;
+          } else if (rule.type === 'kubernetes-secret') {
+            for (const [s, e] of inlineSecretValues(line)) spans.push({ start: pos + s, end: pos + e, label: rule.label });
+            if (!complete || state !== null) continue;
+            const trigger = kubeTrigger(line);
+            if (!trigger) continue;
+            let mode: KubeMaskMode;
+            if (trigger.stringData) mode = 'all';
+            else {
+              let kind: string | undefined | 'incomplete' =
+                pos < 8192 ? kindBefore(this.#history.join('') + text.slice(0, pos), this.#historyLength + pos, trigger.block) : kindBefore(text, pos, trigger.block);
+              if (kind === undefined) kind = kindAfter(text, newline + 1, trigger.block);
+              if (kind === 'incomplete' && !final) {
+                hold(pos);
+                pos = n;
+                break;
+              }
+              mode = kind === 'Secret' ? 'all' : kind === undefined || kind === 'incomplete' ? 'base64' : 'none';
+            }
+            if (mode !== 'none') state = { kind: 'kube', rule, block: trigger.block, mode };
+          }
+        }
+      }
+      if (commit < n && pos >= commit) break;
+      if (!complete) break;
+      pos = lineEnd + 1;
+      if (state !== null || checkpoints[checkpoints.length - 1]![1] !== null) checkpoints.push([pos, state]);
+    }
+
+    const tailStart = text.lastIndexOf('\n') + 1;
+    if (tailStart < n) {
+      if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold);
+      else if (finalKind === 'timer') this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
+    }
+    if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+    const merged: Span[] = [];
+    for (const span of spans) {
+      if (span.end <= span.start) continue;
+      const last = merged[merged.length - 1];
+      if (last && span.start < last.end) {
+        if (span.end > last.end) last.end = span.end;
+        last.token = last.token || span.token;
+      } else merged.push({ ...span });
+    }
+    return { spans: merged, commit, checkpoints };
+  }
+
+  #remember(lines: string): void {
+    this.#history.push(lines);
+    this.#historyLength += lines.length;
+    while (this.#history.length > 1 && this.#historyLength - this.#history[0]!.length >= MaskingDefaults.historyChars) {
+      this.#historyLength -= this.#history.shift()!.length;
+    }
+  }
+
+  #regexSpans(rule: CompiledRule, line: string, offset: number): Span[] {
+    const re = rule.re!;
+    const spans: Span[] = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(line); m; m = re.exec(line)) {
+      if (m[0].length === 0) re.lastIndex++;
+      let range: [number, number] | undefined;
+      if (rule.groups.length === 0) range = m.indices![0];
+      else for (const g of rule.groups) if (m.indices![g]) { range = m.indices![g]; break; }
+      if (!range || range[1] <= range[0]) continue;
+      if (this.#catalog.rules.isAllowed(line.slice(range[0], range[1]))) continue;
+      spans.push({ start: offset + range[0], end: offset + range[1], label: rule.label });
+    }
+    re.lastIndex = 0;
+    return spans;
+  }
+
+  /** Decides how much of the unfinished last line may be released now. */
+  #holdTail(
+    text: string,
+    tailStart: number,
+    hits: { starts: number[]; ids: number[] },
+    keywordCount: number,
+    valuePrefixes: Set<string>,
+    maxValue: number,
+    hold: (at: number) => void,
+  ): void {
+    const n = text.length;
+    if (this.#catalog.rules.unkeyed.length > 0) return hold(tailStart);
+    // A keyword in the unfinished line: what follows may be its secret.
+    for (let h = 0; h < hits.ids.length; h++) {
+      const start = hits.starts[h]!;
+      if (start < tailStart || hits.ids[h]! >= keywordCount) continue;
+      let tokenStart = start;
+      while (tokenStart > tailStart && isTokenChar(text.charCodeAt(tokenStart - 1))) tokenStart--;
+      hold(tokenStart);
+      break;
+    }
+    // A value may be starting: any suffix that is a prefix of a known value.
+    for (let k = Math.min(maxValue - 1, n - tailStart); k >= 1; k--) {
+      if (valuePrefixes.has(text.slice(n - k))) {
+        hold(n - k);
+        break;
+      }
+    }
+    // A keyword may be starting (keeps the placeholder whole; one char only at a word start).
+    const partial = this.#catalog.current().index.partialSuffix(text.slice(Math.max(tailStart, n - 64)));
+    if (partial >= 2 || (partial === 1 && (n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))))) hold(n - partial);
+  }
+
+  /** At a timed release: a partial token with a secret's fixed prefix, or a partial value, is hidden. */
+  #hidePartialTail(
+    text: string,
+    tailStart: number,
+    hits: { starts: number[]; ids: number[] },
+    keywordCount: number,
+    valuePrefixes: Set<string>,
+    maxValue: number,
+    spans: Span[],
+  ): void {
+    const n = text.length;
+    let tokenStart = n;
+    while (tokenStart > tailStart && isTokenChar(text.charCodeAt(tokenStart - 1))) tokenStart--;
+    const compiled = this.#catalog.rules;
+    // A secret cut off after its keyword (scheme://user:pa…, Bearer ab…): the rule's partial pattern.
+    const tried = new Set<number>();
+    for (let h = 0; h < hits.ids.length; h++) {
+      const id = hits.ids[h]!;
+      if (hits.starts[h]! < tailStart || id >= keywordCount) continue;
+      for (const r of compiled.keywordRules[id]!) {
+        const rule = compiled.rules[r]!;
+        if (!rule.partial || tried.has(r)) continue;
+        tried.add(r);
+        rule.partial.lastIndex = 0;
+        const m = rule.partial.exec(text.slice(tailStart));
+        rule.partial.lastIndex = 0;
+        const range = m?.indices?.slice(1).find((found) => found !== undefined);
+        if (range && range[1] > range[0]) spans.push({ start: tailStart + range[0], end: n, label: rule.label, token: true });
+      }
+    }
+    for (let h = 0; h < hits.ids.length; h++) {
+      const id = hits.ids[h]!;
+      const start = hits.starts[h]!;
+      if (start < tokenStart || id >= keywordCount || !compiled.prefixKeywords.has(id)) continue;
+      // Like the rules' own look-behinds: a fixed prefix starts a token, in its exact case.
+      if (start > 0 && isWordChar(text.charCodeAt(start - 1))) continue;
+      const keyword = compiled.keywords[id]!;
+      const rule = compiled.rules.find(
+        (candidate) =>
+          candidate.prefix &&
+          candidate.keywords.includes(keyword) &&
+          (candidate.re?.ignoreCase || text.startsWith(candidate.keywordsAsWritten[candidate.keywords.indexOf(keyword)]!, start)),
+      );
+      if (!rule || n - start > MaskingDefaults.maxTokenChars) continue;
+      spans.push({ start, end: n, label: rule.label, token: true });
+      return;
+    }
+    for (let k = Math.min(maxValue - 1, n - tailStart); k >= 3; k--) {
+      if (valuePrefixes.has(text.slice(n - k))) {
+        spans.push({ start: n - k, end: n, label: 'secret-value', token: true });
+        return;
+      }
+    }
+  }
+}
+

@@ -1,0 +1,28 @@
+/** Shared by the unit and the end-to-end refusal tests. */
+/** Every refused identity/credential flag, in each form kubectl's flag parser accepts. */
+export const REFUSED_FLAG_FORMS: string[][] = [
+  ['get', 'pods', '--kubeconfig', '/tmp/x'],
+  ['get', 'pods', '--kubeconfig=/tmp/x'],
+  ['--token', 'abc', 'get', 'pods'],
+  ['get', 'pods', '--token=abc'],
+  ['get', 'pods', '--as', 'admin'],
+  ['get', 'pods', '--as=system:admin'],
+  ['get', 'pods', '--as-group=system:masters'],
+  ['get', 'pods', '--as-group', 'system:masters'],
+  ['get', 'pods', '--as-uid=1'],
+  ['get', 'pods', '-s', 'https://10.0.0.1'],
+  ['get', 'pods', '-shttps://10.0.0.1'],
+  ['get', 'pods', '-s=https://10.0.0.1'],
+  ['get', 'pods', '--server=https://10.0.0.1'],
+  ['get', 'pods', '--server', 'https://10.0.0.1'],
+  ['get', 'pods', '--user=other'],
+  ['get', 'pods', '--cluster', 'other'],
+  ['get', 'pods', '--context=other'],
+  ['get', 'pods', '--client-key=/k'],
+  ['get', 'pods', '--client-certificate', '/c'],
+  ['get', 'pods', '--certificate-authority=/ca'],
+  ['get', 'pods', '--insecure-skip-tls-verify'],
+  ['get', 'pods', '--insecure-skip-tls-verify=true'],
+  ['get', 'pods', '--username=u'],
+  ['get', 'pods', '--password', 'p'],
+];
