@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { WS_PATH, WS_SUBPROTOCOL, type ClientMessageInput, type ServerMessage } from '../protocol/messages.js';
 import { ClientError } from './errors.js';
-import { ClientSession } from './session.js';
+import { ClientSession, holdEarlyFrames } from './session.js';
 
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8009';
 
@@ -128,7 +128,10 @@ export class Gateway {
         if (error) {
           ws.terminate();
           reject(error);
-        } else resolve({ ws, reply: reply! });
+        } else {
+          holdEarlyFrames(ws);
+          resolve({ ws, reply: reply! });
+        }
       };
       const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
         if (isBinary) return;

@@ -56,6 +56,17 @@ export interface SessionEvents {
   close: [code: number, reason: string];
 }
 
+/** Frames that arrived after the handshake's reply and before a ClientSession bound the socket. */
+const earlyFrames = new WeakMap<WebSocket, { frames: [Buffer, boolean][]; stop(): void }>();
+
+/** Called by the handshake the moment it resolves: nothing that follows `session` is dropped. */
+export function holdEarlyFrames(ws: WebSocket): void {
+  const frames: [Buffer, boolean][] = [];
+  const listener = (data: WebSocket.RawData, isBinary: boolean): void => void frames.push([data as Buffer, isBinary]);
+  ws.on('message', listener);
+  earlyFrames.set(ws, { frames, stop: () => ws.off('message', listener) });
+}
+
 export class ClientSession extends EventEmitter<SessionEvents> {
   readonly id: string;
   readonly connection: string;
@@ -95,7 +106,18 @@ export class ClientSession extends EventEmitter<SessionEvents> {
 
   #bind(ws: WebSocket): void {
     this.#ws = ws;
-    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    // Frames that came in the same read as `session` are emitted before the opener's `await`
+    // resumes: hold everything until the next turn so its first `data` listener sees the prompt.
+    const early = earlyFrames.get(ws);
+    early?.stop();
+    earlyFrames.delete(ws);
+    let held: [Buffer, boolean][] | undefined = [...(early?.frames ?? [])];
+    setImmediate(() => {
+      const early = held!;
+      held = undefined;
+      for (const [data, isBinary] of early) this.#onMessage(data, isBinary);
+    });
+    ws.on('message', (data, isBinary) => (held ? held.push([data as Buffer, isBinary]) : this.#onMessage(data as Buffer, isBinary)));
     ws.on('error', () => {
       /* 'close' follows and decides */
     });

@@ -123,7 +123,12 @@ export const configSchema = z
       .default({}),
     connections: z.array(connectionSchema).default([]),
     policy: z
-      .object({ default: actionSchema.default('allow'), rules: z.array(ruleSchema).default([]) })
+      .object({
+        default: actionSchema.default('allow'),
+        rules: z.array(ruleSchema).default([]),
+        /** A shell line the command gate cannot fully understand (docs/policy.md). */
+        unparsable: actionSchema.default('review'),
+      })
       .strict()
       .default({}),
     roles: z.record(z.array(z.string().min(1))).default({}),

@@ -9,6 +9,7 @@ import { loadOrCreateSigningKey } from '../server/auth/signing-key.js';
 import { Gateway } from '../server/gateway.js';
 import { createLogger } from '../server/log.js';
 import { parseDuration } from '../util/duration.js';
+import { registerPolicyCommands } from './policy.js';
 
 export function buildGatewayProgram(): Command {
   const program = new Command('hoop-gateway')
@@ -57,6 +58,8 @@ export function buildGatewayProgram(): Command {
       const groups = options.groups.split(',').map((group) => group.trim()).filter(Boolean);
       process.stdout.write(`${await mintToken(key, { user: options.user.trim(), groups, ttlSeconds: ttl })}\n`);
     });
+
+  registerPolicyCommands(program);
 
   return program;
 }

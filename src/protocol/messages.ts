@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { formatIssuePath } from '../config/load.js';
+import type { ApprovalView } from './approval.js';
 
 export const PROTOCOL_VERSION = 1;
 export const WS_PATH = '/v1/ws';
@@ -49,6 +50,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('signal'), signal: z.enum(SIGNALS) }).strict(),
   z.object({ type: z.literal('close') }).strict(),
   z.object({ type: z.literal('ping'), id: z.string().max(128).optional() }).strict(),
+  /** Live pushes of gateway-wide topics (`approvals`: an `approval` message on every create/change). */
+  z.object({ type: z.literal('subscribe'), topics: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -67,7 +70,9 @@ export type ServerMessage =
   | { type: 'denied'; id: string; approval?: string; rule?: string; by?: string; reason: string }
   | { type: 'exit'; exitCode: number | null; reason?: string; replay?: string }
   | { type: 'error'; code: string; message: string; fatal: boolean; id?: string }
-  | { type: 'pong'; id?: string };
+  | { type: 'pong'; id?: string }
+  | { type: 'approval'; approval: ApprovalView }
+  | { type: 'subscribed'; topics: string[] };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; problem: string };
 

@@ -18,6 +18,9 @@ export interface AsciicastHeader {
   [key: string]: unknown;
 }
 
+const OUTPUT_BATCH_MS = 10;
+const OUTPUT_BATCH_CHARS = 64 * 1024;
+
 export class AsciicastWriter {
   readonly file: string;
   readonly #stream: WriteStream;
@@ -26,6 +29,10 @@ export class AsciicastWriter {
   readonly #inputDecoder = new StringDecoder('utf8');
   #closed = false;
   #failure?: Error;
+  /** Output decoded but not yet written: one event per batch, not per 4 KB pty read. */
+  #pendingOutput: string[] = [];
+  #pendingLength = 0;
+  #flushTimer?: NodeJS.Timeout;
 
   constructor(file: string, header: AsciicastHeader) {
     this.file = file;
@@ -46,11 +53,33 @@ export class AsciicastWriter {
 
   #event(code: string, data: string): void {
     if (this.#closed || data === '') return;
+    if (code !== 'o') this.#flushOutput();
     this.#stream.write(`${JSON.stringify([this.#elapsed(), code, data])}\n`);
   }
 
+  /**
+   * Output is batched for at most OUTPUT_BATCH_MS or OUTPUT_BATCH_CHARS: writing one event and
+   * one file write per pty read cost the gateway more than the bytes. Any other event (input,
+   * marker, resize) and close() write the batch first, so the order of events is kept.
+   */
   output(chunk: Buffer | string): void {
-    this.#event('o', typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+    if (this.#closed) return;
+    const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
+    if (text === '') return;
+    this.#pendingOutput.push(text);
+    this.#pendingLength += text.length;
+    if (this.#pendingLength >= OUTPUT_BATCH_CHARS) this.#flushOutput();
+    else this.#flushTimer ??= setTimeout(() => this.#flushOutput(), OUTPUT_BATCH_MS);
+  }
+
+  #flushOutput(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingLength === 0) return;
+    const data = this.#pendingOutput.length === 1 ? this.#pendingOutput[0]! : this.#pendingOutput.join('');
+    this.#pendingOutput = [];
+    this.#pendingLength = 0;
+    this.#stream.write(`${JSON.stringify([this.#elapsed(), 'o', data])}\n`);
   }
 
   /** Keystrokes: only for connections with `recordInput: true` (a no-echo password would be kept). */
@@ -68,7 +97,13 @@ export class AsciicastWriter {
 
   /** Bytes accepted but not yet written to the file (for backpressure). */
   get backlogBytes(): number {
-    return this.#stream.writableLength;
+    return this.#stream.writableLength + this.#pendingLength;
+  }
+
+  /** Calls `listener` once the file has taken what was queued (at once if nothing waits). */
+  onceDrained(listener: () => void): void {
+    if (this.#stream.writableNeedDrain && !this.#stream.destroyed) this.#stream.once('drain', listener);
+    else setImmediate(listener);
   }
 
   get failure(): Error | undefined {
@@ -79,7 +114,8 @@ export class AsciicastWriter {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const rest = this.#decoder.end();
-    if (rest) this.#event('o', rest);
+    if (rest) this.output(rest);
+    this.#flushOutput();
     this.#closed = true;
     return new Promise((resolve) => {
       this.#stream.end(() => resolve());

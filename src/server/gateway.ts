@@ -26,6 +26,7 @@ import type { ConnectionDriver } from './connections/driver.js';
 import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
 import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
+import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
 import { SessionAttachments } from './session/attachments.js';
@@ -148,6 +149,7 @@ export class Gateway {
     installMasking(this);
     this.#registerRoutes();
     installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
+    installPolicy(this);
     if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
       this.kubeProxy = new KubeProxy(this);
       await this.kubeProxy.start();
@@ -162,8 +164,20 @@ export class Gateway {
 
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4, perMessageDeflate: false });
     this.#server = createServer((request, response) => void this.#handleHttp(request, response));
-    this.#server.on('upgrade', (request, socket, head) => void this.#handleUpgrade(request, socket, head));
-    this.#server.on('clientError', (_error, socket) => socket.destroy());
+    this.#server.on('upgrade', (request, socket, head) =>
+      this.#handleUpgrade(request, socket, head).catch((error) => {
+        // Never let one upgrade request take the process down (an unhandled rejection would).
+        this.logger.log('error', 'ws.upgrade-failed', { error: describeError(error) });
+        socket.destroy();
+      }),
+    );
+    // Unparseable HTTP still gets an answer (400, or 431 for oversize headers), then the socket closes.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'malformed HTTP request' } });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    });
     const [host, port] = splitListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.#server!.once('error', (error: NodeJS.ErrnoException) =>
@@ -209,7 +223,7 @@ export class Gateway {
 
   async #handleHttp(request: IncomingMessage, response: import('node:http').ServerResponse): Promise<void> {
     try {
-      const url = new URL(request.url ?? '/', 'http://gateway');
+      const url = requestTarget(request.url);
       const found = this.router.match(request.method ?? 'GET', url.pathname);
       if (!found) throw new GatewayError('NOT_FOUND', `no such endpoint ${url.pathname}`);
       if ('allowed' in found) {
@@ -230,11 +244,17 @@ export class Gateway {
 
   async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const refuse = (status: number, message: string): void => {
-      const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND', message } });
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      const [code, text] = status === 401 ? ['UNAUTHENTICATED', 'Unauthorized'] : status === 400 ? ['BAD_REQUEST', 'Bad Request'] : ['NOT_FOUND', 'Not Found'];
+      const body = JSON.stringify({ error: { code, message } });
+      socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     };
     socket.on('error', () => socket.destroy());
-    const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
+    let pathname: string;
+    try {
+      pathname = requestTarget(request.url).pathname;
+    } catch (error) {
+      return refuse(400, describeError(error));
+    }
     if (pathname !== WS_PATH) return refuse(404, `no WebSocket endpoint at ${pathname} (use ${WS_PATH})`);
     let identity: Identity;
     try {
@@ -384,6 +404,16 @@ export class Gateway {
       this.store?.close();
     })();
     return this.#stopping;
+  }
+}
+
+/** The request target as a URL. Odd targets (`//`, absolute-form) are a 400 or a 404, never a crash. */
+function requestTarget(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  try {
+    return new URL(`http://gateway${target.startsWith('/') ? target : `/${target}`}`);
+  } catch {
+    throw new GatewayError('BAD_REQUEST', 'malformed request target');
   }
 }
 

@@ -1,16 +1,26 @@
 /**
  * Adapts a WebSocket to a SessionSink: JSON control frames, binary data frames, and an exact
  * count of bytes not yet on the socket so the session can pause its program (backpressure).
+ * Output chunks that arrive in one turn of the event loop go out as one frame (a pty hands over
+ * 4 KB at a time; a frame and a write per chunk cost more than the bytes): never reordered, and
+ * a control message always follows the data sent before it.
  */
 import type { WebSocket } from 'ws';
 import { Limits } from '../limits.js';
-import { encodeData, type ServerMessage, type StreamId } from '../protocol/messages.js';
+import type { ServerMessage, StreamId } from '../protocol/messages.js';
 import type { SessionSink } from './session/session.js';
+
+/** A batch is sent at once when it reaches this size instead of waiting for the turn to end. */
+const MAX_BATCH_BYTES = 256 * 1024;
 
 export class WebSocketSink implements SessionSink {
   readonly #socket: WebSocket;
   #pending = 0;
   readonly #drainListeners: (() => void)[] = [];
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #batchStream: StreamId = 1;
+  #flushScheduled = false;
 
   constructor(socket: WebSocket) {
     this.#socket = socket;
@@ -25,11 +35,40 @@ export class WebSocketSink implements SessionSink {
   }
 
   sendControl(message: ServerMessage): void {
+    this.#flush();
     this.#send(JSON.stringify(message));
   }
 
   sendData(stream: StreamId, chunk: Buffer): void {
-    this.#send(encodeData(stream, chunk));
+    if (this.#socket.readyState !== this.#socket.OPEN || chunk.length === 0) return;
+    if (this.#batchBytes > 0 && stream !== this.#batchStream) this.#flush();
+    this.#batchStream = stream;
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    this.#pending += chunk.length;
+    if (this.#batchBytes >= MAX_BATCH_BYTES) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    if (this.#batchBytes === 0) return;
+    const frame = Buffer.allocUnsafe(this.#batchBytes + 1);
+    frame[0] = this.#batchStream;
+    let offset = 1;
+    for (const chunk of this.#batch) {
+      frame.set(chunk, offset);
+      offset += chunk.length;
+    }
+    this.#pending -= this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#send(frame);
   }
 
   #send(payload: string | Buffer): void {

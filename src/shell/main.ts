@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { runProgram, UsageError } from '../cli/boundary.js';
 import { parseDuration } from '../util/duration.js';
+import { registerApprovalCommands } from './approvals.js';
 import { connectTerminal } from './connect.js';
 import { gatewayFrom, type GlobalOptions } from './credentials.js';
 import { ensureCommand, execCommand } from './exec.js';
@@ -113,6 +114,8 @@ export function buildShellProgram(): Command {
     .action(async () => {
       await printWhoami(globals(), process.stdout);
     });
+
+  registerApprovalCommands(program, () => gatewayFrom(globals()));
 
   return program;
 }

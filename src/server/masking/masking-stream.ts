@@ -301,7 +301,7 @@ export class MaskingStream {
             break;
           }
           const range = valueToHide(line, state.block, state.mode);
-          if (range) spans.push({ start: pos + range[0], end: pos + range[1], label: state.rule.label });
+          if (range && !this.#catalog.rules.isAllowed(line.slice(range[0], range[1]))) spans.push({ start: pos + range[0], end: pos + range[1], label: state.rule.label });
         }
       }
       if (runRules && lineRules.length > 0) {
@@ -327,7 +327,9 @@ export class MaskingStream {
             if (complete && rule.first!.test(line)) state = { kind: 'pair', rule };
             rule.first!.lastIndex = 0;
           } else if (rule.type === 'kubernetes-secret') {
-            for (const [s, e] of inlineSecretValues(line)) spans.push({ start: pos + s, end: pos + e, label: rule.label });
+            for (const [s, e] of inlineSecretValues(line)) {
+              if (!this.#catalog.rules.isAllowed(line.slice(s, e))) spans.push({ start: pos + s, end: pos + e, label: rule.label });
+            }
             if (!complete || state !== null) continue;
             const trigger = kubeTrigger(line);
             if (!trigger) continue;

@@ -4,6 +4,8 @@
  * never cares which it has.
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
 import { GatewayError } from '../../errors.js';
@@ -51,8 +53,110 @@ function exitFrom(code: number | null, signal: number | NodeJS.Signals | null | 
   return { exitCode: code ?? 1 };
 }
 
+/** How long output may still be read after the child exits (a background job can hold the tty). */
+const PTY_DRAIN_AFTER_EXIT_MS = 2000;
+
+/**
+ * Reads a pty to its real end after the child exits. Once the last fd on a slave closes, Linux
+ * may answer reads on the master with EIO while output is still queued behind the master's 4 KB
+ * line buffer, and node-pty destroys its read side 200 ms after the exit: either way sessions
+ * lost the tail of their output (node-pty #72, #726; cuts at multiples of 4095 bytes with 20
+ * sessions ending at once on a busy machine). So the gateway holds its own fd on the slave, and
+ * when node-pty gives up on the exited child it writes a marker through that fd: the terminal
+ * delivers it after everything the program wrote, so once the marker is read (and cut out) the
+ * held fd is closed and the master reaches EIO with nothing left. The marker is an APC sequence,
+ * which terminals ignore, should it ever be seen. A process still holding the terminal (a
+ * background job) ends it after a bounded wait.
+ */
+class PtyDrain {
+  #slave?: number;
+  #marker?: Buffer;
+  #held = Buffer.alloc(0);
+  #timer?: NodeJS.Timeout;
+  #destroy?: (error?: Error) => unknown;
+
+  constructor(terminal: pty.IPty) {
+    const internals = terminal as unknown as { _pty?: string; _socket?: import('node:net').Socket };
+    const socket = internals._socket;
+    if (!socket || typeof socket.destroy !== 'function' || !internals._pty) return;
+    try {
+      this.#slave = openSync(internals._pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
+    } catch {
+      return;
+    }
+    this.#destroy = socket.destroy.bind(socket);
+    socket.once('close', () => {
+      clearTimeout(this.#timer);
+      this.#release();
+    });
+    // node-pty sets `_boundClose` the moment it learns the child exited: start draining then,
+    // not 200 ms later when its timer calls destroy (that stays the fallback trigger).
+    let boundClose: unknown;
+    Object.defineProperty(terminal, '_boundClose', {
+      configurable: true,
+      get: () => boundClose,
+      set: (value: unknown) => {
+        boundClose = value;
+        if (value) this.#start();
+      },
+    });
+    socket.destroy = ((error?: Error) => {
+      if (socket.destroyed || this.#slave === undefined) return this.#destroy!(error);
+      this.#start();
+      return socket;
+    }) as typeof socket.destroy;
+  }
+
+  #start(): void {
+    if (this.#marker || this.#slave === undefined) return;
+    this.#marker = Buffer.from(`\x1b_hoop-drain:${randomBytes(8).toString('hex')}\x1b\\`);
+    this.#timer = setTimeout(() => {
+      this.#release();
+      this.#destroy?.();
+    }, PTY_DRAIN_AFTER_EXIT_MS);
+    this.#timer.unref();
+    this.#sendMarker(0);
+  }
+
+  #sendMarker(offset: number): void {
+    if (this.#slave === undefined || !this.#marker) return;
+    try {
+      offset += writeSync(this.#slave, this.#marker, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return this.#release();
+    }
+    // A full terminal (paused reader) takes the rest later.
+    if (offset < this.#marker.length) setTimeout(() => this.#sendMarker(offset), 10).unref();
+  }
+
+  #release(): void {
+    if (this.#slave === undefined) return;
+    closeSync(this.#slave);
+    this.#slave = undefined;
+  }
+
+  /** Output as the session should see it: the marker cut out (it may span chunks). */
+  filter(chunk: Buffer): Buffer {
+    const marker = this.#marker;
+    if (!marker || this.#slave === undefined) return chunk;
+    const data = this.#held.length > 0 ? Buffer.concat([this.#held, chunk]) : chunk;
+    const at = data.indexOf(marker);
+    if (at >= 0) {
+      this.#held = Buffer.alloc(0);
+      this.#release();
+      return Buffer.concat([data.subarray(0, at), data.subarray(at + marker.length)]);
+    }
+    let keep = Math.min(marker.length - 1, data.length);
+    while (keep > 0 && !marker.subarray(0, keep).equals(data.subarray(data.length - keep))) keep--;
+    this.#held = Buffer.from(data.subarray(data.length - keep));
+    return data.subarray(0, data.length - keep);
+  }
+}
+
 export class PtyProgram implements Program {
   readonly #pty: pty.IPty;
+  readonly #drain: PtyDrain;
+  readonly #outputListeners: ((stream: 1 | 2, chunk: Buffer) => void)[] = [];
   #exited = false;
   #killTimer?: NodeJS.Timeout;
   #deathWatch?: NodeJS.Timeout;
@@ -71,6 +175,11 @@ export class PtyProgram implements Program {
     } catch (error) {
       throw new GatewayError('SPAWN_FAILED', `cannot start ${spec.file}: ${(error as Error).message}`, { cause: error });
     }
+    this.#drain = new PtyDrain(this.#pty);
+    this.#pty.onData((data) => {
+      const chunk = this.#drain.filter(typeof data === 'string' ? Buffer.from(data) : (data as unknown as Buffer));
+      if (chunk.length > 0) for (const listener of this.#outputListeners) listener(1, chunk);
+    });
     this.#pty.onExit(() => {
       this.#exited = true;
       clearTimeout(this.#killTimer);
@@ -83,7 +192,7 @@ export class PtyProgram implements Program {
   }
 
   onOutput(listener: (stream: 1 | 2, chunk: Buffer) => void): void {
-    this.#pty.onData((data) => listener(1, typeof data === 'string' ? Buffer.from(data) : (data as unknown as Buffer)));
+    this.#outputListeners.push(listener);
   }
 
   onExit(listener: (exit: ProgramExit) => void): void {

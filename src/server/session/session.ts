@@ -291,14 +291,14 @@ export class Session extends EventEmitter {
     }
   }
 
-  /** The recorder's file stream drains on its own schedule; check it until it is under the mark. */
+  /** The recorder's file stream drains on its own schedule: resume on its drain, not a poll. */
   #waitForRecorder(): void {
     const check = (): void => {
       if (!this.#pausedForPressure || this.#ended) return;
-      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) setTimeout(check, 5).unref();
+      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) this.#recorder!.onceDrained(check);
       else this.#relievePressure();
     };
-    setTimeout(check, 5).unref();
+    check();
   }
 
   #relievePressure(force = false): void {
@@ -473,6 +473,18 @@ export class Session extends EventEmitter {
   /** Sends a control message to the client (policy and approvals use this for held/approved). */
   notify(message: ServerMessage): void {
     if (!this.#ended) this.#sink.sendControl(message);
+  }
+
+  /**
+   * Shows a gateway notice in the terminal (policy holds and refusals): the client, the recording
+   * and watchers see it like output. Not passed to the input gate (it is not the program's echo).
+   */
+  notice(text: string): void {
+    if (this.#ended) return;
+    const chunk = Buffer.from(text);
+    this.#recorder?.output(chunk);
+    this.#sink.sendData(1, chunk);
+    this.emit('output', 1, chunk);
   }
 
   /** Adds a marker to the recording (commands, holds, approvals, terminations). */

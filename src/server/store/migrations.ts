@@ -75,6 +75,43 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'approvals',
+    sql: `
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,            -- pending | approved | denied | expired
+        requester TEXT NOT NULL,
+        actor TEXT,
+        connection TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        api_request TEXT,
+        layer TEXT NOT NULL,             -- command | api
+        rule TEXT NOT NULL,
+        why TEXT NOT NULL,               -- JSON array
+        groups TEXT NOT NULL,            -- JSON array
+        count INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        decided_at TEXT,
+        denied_by TEXT,
+        reason TEXT
+      );
+      CREATE INDEX approvals_status ON approvals(status);
+      CREATE INDEX approvals_created ON approvals(created_at);
+      CREATE TABLE approval_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        approval_id TEXT NOT NULL REFERENCES approvals(id),
+        kind TEXT NOT NULL,              -- created | approved | denied | expired | released
+        by TEXT,
+        reason TEXT,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX approval_events_approval ON approval_events(approval_id);
+    `,
+  },
+  {
     version: 4,
     name: 'audit chain (src/server/audit)',
     sql: `

@@ -102,7 +102,17 @@ export class Store {
       });
   }
 
+  /**
+   * Writes that arrive after close (a program exiting while the gateway stops) are dropped, not
+   * thrown: the session row was already ended by the shutdown, and a throw here would escape from
+   * a child-process callback and crash the process.
+   */
+  get closed(): boolean {
+    return !this.db.open;
+  }
+
   endSession(id: string, end: { state: SessionState; exitCode?: number | null; reason?: string }): void {
+    if (this.closed) return;
     this.db
       .prepare(`UPDATE sessions SET state = ?, ended_at = ?, exit_code = ?, end_reason = ? WHERE id = ? AND state = 'live'`)
       .run(end.state, new Date().toISOString(), end.exitCode ?? null, end.reason ?? null, id);
@@ -131,6 +141,7 @@ export class Store {
   }
 
   insertCommand(command: { sessionId: string; text: string; decision?: string; rule?: string }): number {
+    if (this.closed) return -1;
     const result = this.db
       .prepare(`INSERT INTO commands (session_id, text, decision, rule, started_at) VALUES (?, ?, ?, ?, ?)`)
       .run(command.sessionId, command.text, command.decision ?? null, command.rule ?? null, new Date().toISOString());
@@ -139,7 +150,7 @@ export class Store {
 
   updateCommand(id: number, fields: Partial<Pick<CommandRow, 'decision' | 'rule' | 'approver' | 'approval_id' | 'exit_code' | 'ended_at'>>): void {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
-    if (keys.length === 0) return;
+    if (keys.length === 0 || this.closed) return;
     const assignments = keys.map((key) => `${key} = @${key}`).join(', ');
     this.db.prepare(`UPDATE commands SET ${assignments} WHERE id = @id`).run({ ...fields, id });
   }
