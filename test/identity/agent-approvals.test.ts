@@ -30,7 +30,7 @@ interface Approval {
   status: string;
 }
 
-async function pending(token: string, dir: string): Promise<Approval> {
+async function pending(token: string, dir: string): Promise<Approval | undefined> {
   return until(async () => {
     const response = await fetch(`${test.url}/v1/approvals`, { headers: { authorization: `Bearer ${token}` } });
     const list = (await response.json()) as Approval[];
@@ -49,7 +49,7 @@ describe('an engineer and the agent acting for them', () => {
     writeFileSync(path.join(dir, 'f'), 'data');
 
     const exec = hoopShell(test, ['exec', 'shell', '--', `rm -rf ${dir}`], { token: agent, timeoutMs: 30_000 });
-    const held = await pending(bob, dir);
+    const held = (await pending(bob, dir))!;
     expect(held).toMatchObject({ requester: 'alice', actor: 'claude-1' });
 
     const byEngineer = await hoopShell(test, ['approve', held.id], { token: alice });
