@@ -24,6 +24,14 @@ const oidcIssuerSchema = z
     groupsClaim: z.string().min(1).default('groups'),
     algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).optional(),
     clockTolerance: duration.optional(),
+    /** Public OAuth client id `hoop-shell login` uses for the device flow (served at /v1/auth/config). */
+    clientId: z.string().min(1).optional(),
+    /** Scopes `hoop-shell login` asks for. */
+    scopes: z.array(z.string().min(1)).default(['openid', 'offline_access']),
+    /** Least time between two JWKS fetches for an unknown `kid` (jose's cooldown). */
+    jwksCooldown: duration.default('30s'),
+    /** Client-credentials clients (CI) → the service user and groups they act as. */
+    services: z.record(z.object({ user: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }).strict()).default({}),
   })
   .strict();
 
@@ -97,7 +105,20 @@ export const configSchema = z
     listen: listenSchema.default('127.0.0.1:8009'),
     dataDir: z.string().min(1).default('./.hoop'),
     auth: z
-      .object({ oidc: z.array(oidcIssuerSchema).default([]) })
+      .object({
+        oidc: z
+          .array(oidcIssuerSchema)
+          .default([])
+          .superRefine((issuers, ctx) => {
+            issuers.forEach((entry, index) => {
+              if (issuers.findIndex((other) => other.issuer === entry.issuer) !== index) {
+                ctx.addIssue({ code: 'custom', path: [index, 'issuer'], message: `duplicate issuer "${entry.issuer}"` });
+              }
+            });
+          }),
+        /** Upper bound for agent tokens (`hoop-shell token --agent`). */
+        agentTokenMaxTtl: duration.default('8h'),
+      })
       .strict()
       .default({}),
     connections: z.array(connectionSchema).default([]),

@@ -20,6 +20,8 @@ import { GATEWAY_AUDIENCE, GATEWAY_ISSUER, SIGNING_ALGORITHM, loadOrCreateSignin
 import { TokenVerifier, type TrustedIssuer } from './auth/verifier.js';
 import { installAudit, type AuditServices } from './audit/install.js';
 import { commandDriver } from './connections/command.js';
+import { installIdentity } from './identity/install.js';
+import { rolesOf } from './identity/roles.js';
 import type { ConnectionDriver } from './connections/driver.js';
 import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
 import { KubeProxy } from './kube/proxy.js';
@@ -148,6 +150,7 @@ export class Gateway {
     ]);
     installMasking(this);
     this.#registerRoutes();
+    installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
     installPolicy(this);
     if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
       this.kubeProxy = new KubeProxy(this);
@@ -194,7 +197,7 @@ export class Gateway {
 
   #registerRoutes(): void {
     this.router.add('GET', '/healthz', () => ({ ok: true, protocol: PROTOCOL_VERSION }), { public: true });
-    this.router.add('GET', '/v1/whoami', ({ identity }) => identity);
+    this.router.add('GET', '/v1/whoami', ({ identity }) => ({ ...identity, roles: rolesOf(this.config.roles, identity) }));
     this.router.add('GET', '/v1/connections', ({ identity }) =>
       this.config.connections
         .filter((connection) => !identity.connections || identity.connections.includes(connection.name))

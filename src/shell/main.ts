@@ -6,6 +6,8 @@ import { registerApprovalCommands } from './approvals.js';
 import { connectTerminal } from './connect.js';
 import { gatewayFrom, type GlobalOptions } from './credentials.js';
 import { ensureCommand, execCommand } from './exec.js';
+import { printWhoami, refreshCachedToken, registerLoginCommands } from './login.js';
+import { registerTokenCommand } from './token.js';
 import { registerAuditCommand } from './audit.js';
 import { replayCommand } from './replay.js';
 
@@ -18,6 +20,12 @@ export function buildShellProgram(): Command {
     .enablePositionalOptions();
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  // A cached login token close to expiry is refreshed before any command that talks to the gateway.
+  program.hook('preAction', async (_program, action) => {
+    if (!['login', 'logout'].includes(action.name())) await refreshCachedToken(globals(), process.stderr);
+  });
+  registerLoginCommands(program, globals);
+  registerTokenCommand(program, globals);
 
   program
     .command('exec')
@@ -102,11 +110,9 @@ export function buildShellProgram(): Command {
 
   program
     .command('whoami')
-    .description('print who the gateway thinks you are')
+    .description('print who the gateway thinks you are: user, groups, roles, expiry')
     .action(async () => {
-      const me = await gatewayFrom(globals()).whoami();
-      const expires = me.expiresAt ? new Date(me.expiresAt * 1000).toISOString() : 'never';
-      process.stdout.write(`user: ${me.user}${me.actor ? ` (via agent ${me.actor})` : ''}\ngroups: ${me.groups.join(', ') || '(none)'}\nexpires: ${expires}\n`);
+      await printWhoami(globals(), process.stdout);
     });
 
   registerApprovalCommands(program, () => gatewayFrom(globals()));

@@ -9,6 +9,8 @@ export interface MintOptions {
   ttlSeconds: number;
   actor?: string;
   connections?: string[];
+  /** Token id; a random UUID when not given (agent tokens pass the id they store). */
+  jti?: string;
 }
 
 export async function mintToken(key: SigningKey, options: MintOptions): Promise<string> {
@@ -21,7 +23,7 @@ export async function mintToken(key: SigningKey, options: MintOptions): Promise<
     .setAudience(GATEWAY_AUDIENCE)
     .setSubject(options.user)
     .setIssuedAt()
-    .setJti(randomUUID())
+    .setJti(options.jti ?? randomUUID())
     .setExpirationTime(Math.floor(Date.now() / 1000) + Math.round(options.ttlSeconds))
     .sign(key.privateKey);
 }

@@ -20,10 +20,22 @@ export interface TrustedIssuer {
   clockToleranceSeconds?: number;
   /** Extra checks on verified claims (e.g. revocation); throw a GatewayError to refuse. */
   check?: (payload: JWTPayload) => void | Promise<void>;
+  /** Refuse a token whose groups claim is absent (instead of treating it as "no groups"). */
+  requireGroups?: boolean;
+  /** Maps verified claims to a user and groups other than `sub` + groups claim (service clients). */
+  identify?: (payload: JWTPayload) => { user: string; groups: string[] } | undefined;
 }
+
+/** A check every verified token goes through, whatever its issuer (agent-token revocation). */
+export type TokenCheck = (payload: JWTPayload, issuer: TrustedIssuer) => void | Promise<void>;
 
 function refuse(reason: string, cause?: unknown): GatewayError {
   return new GatewayError('UNAUTHENTICATED', `token refused: ${reason}`, { cause });
+}
+
+/** The one-line refusal every verifier check uses. */
+export function refuseToken(reason: string): GatewayError {
+  return refuse(reason);
 }
 
 export function readClaimPath(payload: JWTPayload, dotted: string): unknown {
@@ -50,9 +62,21 @@ function reasonFor(error: unknown): string {
 
 export class TokenVerifier {
   readonly #issuers = new Map<string, TrustedIssuer>();
+  readonly #checks: TokenCheck[] = [];
 
   constructor(issuers: TrustedIssuer[]) {
-    for (const issuer of issuers) this.#issuers.set(issuer.issuer, issuer);
+    for (const issuer of issuers) this.addIssuer(issuer);
+  }
+
+  /** Trusts one more issuer; an issuer URL may be configured once. */
+  addIssuer(issuer: TrustedIssuer): void {
+    if (this.#issuers.has(issuer.issuer)) throw new TypeError(`issuer ${issuer.issuer} is already trusted`);
+    this.#issuers.set(issuer.issuer, issuer);
+  }
+
+  /** Adds a check run on every verified token after its issuer's own check. */
+  addCheck(check: TokenCheck): void {
+    this.#checks.push(check);
   }
 
   /** Verifies `Authorization` header text or a bare token. */
@@ -97,16 +121,27 @@ export class TokenVerifier {
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw refuse('no subject');
     await trusted.check?.(payload);
+    for (const check of this.#checks) await check(payload, trusted);
     return this.#identityFrom(payload, trusted);
   }
 
   #identityFrom(payload: JWTPayload, trusted: TrustedIssuer): Identity {
-    const groupsValue = readClaimPath(payload, trusted.groupsClaim);
-    const groups = Array.isArray(groupsValue) ? groupsValue.filter((g): g is string => typeof g === 'string') : [];
+    const mapped = trusted.identify?.(payload);
+    let groups: string[];
+    if (mapped) {
+      groups = mapped.groups;
+    } else {
+      const groupsValue = readClaimPath(payload, trusted.groupsClaim);
+      if (groupsValue === undefined && trusted.requireGroups) throw refuse(`groups claim "${trusted.groupsClaim}" missing`);
+      if (groupsValue !== undefined && (!Array.isArray(groupsValue) || groupsValue.some((g) => typeof g !== 'string'))) {
+        throw refuse(`groups claim "${trusted.groupsClaim}" is not a list of strings`);
+      }
+      groups = (groupsValue as string[] | undefined) ?? [];
+    }
     const act = payload.act as { sub?: unknown } | undefined;
     const connections = Array.isArray(payload.connections) ? payload.connections.filter((c): c is string => typeof c === 'string') : undefined;
     return {
-      user: payload.sub!,
+      user: mapped?.user ?? payload.sub!,
       groups,
       actor: typeof act?.sub === 'string' ? act.sub : undefined,
       connections,

@@ -131,4 +131,21 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_session ON audit(session_id);
     `,
   },
+  {
+    version: 5,
+    name: 'agent tokens',
+    sql: `
+      CREATE TABLE agent_tokens (
+        id TEXT PRIMARY KEY,             -- the token's jti
+        user TEXT NOT NULL,              -- the engineer (sub)
+        agent TEXT NOT NULL,             -- act.sub
+        connections TEXT,                -- JSON array, NULL = no limit
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT
+      );
+      CREATE INDEX agent_tokens_user ON agent_tokens(user);
+    `,
+  },
 ];
