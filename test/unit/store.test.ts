@@ -31,3 +31,17 @@ describe('Store', () => {
     expect(store.insertCommand({ sessionId: 's1', text: 'late' })).toBe(-1);
   });
 });
+
+describe('Store migrations', () => {
+  it('still applies a migration whose number is below one already applied', () => {
+    const dir = temp();
+    const later = { version: 900, name: 'later', sql: 'CREATE TABLE later_table (x INTEGER);' };
+    const first = new Store(path.join(dir, 'hoop.db'), [later]);
+    first.close();
+    const earlier = { version: 800, name: 'merged later with a lower number', sql: 'CREATE TABLE earlier_table (x INTEGER);' };
+    const second = new Store(path.join(dir, 'hoop.db'), [later, earlier]);
+    expect(second.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'earlier_table'`).get()).toBeDefined();
+    expect(second.schemaVersion).toBe(900);
+    second.close();
+  });
+});

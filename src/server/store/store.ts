@@ -70,13 +70,28 @@ export class Store {
     return new Store(path.join(dataDir, STORE_FILE));
   }
 
+  /**
+   * Applies every migration not yet recorded in `schema_migrations`, in version order, each in
+   * its own transaction. Tracking each version (not only the highest) means a migration merged
+   * with a lower number than one already applied still runs.
+   */
   #migrate(all: Migration[]): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
+    const fresh = !this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    if (fresh) {
+      // A store from before this table existed applied everything up to user_version.
+      const legacy = this.db.pragma('user_version', { simple: true }) as number;
+      const record = this.db.prepare(`INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`);
+      for (const migration of all) if (migration.version <= legacy) record.run(migration.version, migration.name, new Date().toISOString());
+    }
+    const applied = new Set((this.db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map((row) => row.version));
     for (const migration of [...all].sort((a, b) => a.version - b.version)) {
-      if (migration.version <= current) continue;
+      if (applied.has(migration.version)) continue;
       this.db.transaction(() => {
         this.db.exec(migration.sql);
-        this.db.pragma(`user_version = ${migration.version}`);
+        this.db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`).run(migration.version, migration.name, new Date().toISOString());
+        const highest = this.db.pragma('user_version', { simple: true }) as number;
+        if (migration.version > highest) this.db.pragma(`user_version = ${migration.version}`);
       })();
     }
   }
