@@ -28,6 +28,8 @@ export interface CommandGateOptions {
   hold(line: string, decision: LineDecision, signal: AbortSignal): Promise<CommandDecision>;
   /** Tells the user why the line was refused (notice + recording marker). */
   refuse(line: string, decision: LineDecision): void;
+  /** Every line that Enter would run, with its final outcome (for the command log and audit). */
+  decided?(line: string, outcome: { action: 'allow' | 'deny' | 'review'; held: boolean; result?: CommandDecision; decision: LineDecision }): void;
   cols?: number;
   rows?: number;
   /** Gives the gate resize notifications (the session's 'resize'). */
@@ -405,11 +407,13 @@ export class CommandGate implements InputGate {
       return;
     }
     if (decision.action === 'allow') {
+      this.#options.decided?.(line, { action: 'allow', held: false, decision });
       this.#send(key);
       this.#resetLine(true);
       return;
     }
     if (decision.action === 'deny') {
+      this.#options.decided?.(line, { action: 'deny', held: false, decision });
       this.#options.refuse(line, decision);
       this.#cancel();
       return;
@@ -422,7 +426,9 @@ export class CommandGate implements InputGate {
     } finally {
       this.#hold = undefined;
     }
-    if (result.action === 'allow' && !controller.signal.aborted) {
+    const released = result.action === 'allow' && !controller.signal.aborted;
+    this.#options.decided?.(line, { action: released ? 'review' : 'deny', held: true, result, decision });
+    if (released) {
       this.#send(key);
       this.#resetLine(true);
     } else this.#cancel();

@@ -230,6 +230,14 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
         addGrant(session, decision, result, (decision as LineDecision).kube ?? []);
         return result;
       },
+      decided: (line, outcome) =>
+        session.recordTypedCommand(line, {
+          action: outcome.action,
+          rule: outcome.result?.rule ?? (outcome.action === 'allow' ? outcome.decision.rule?.name : ruleName(outcome.decision)),
+          reason: outcome.result?.reason,
+          approver: outcome.result?.approver,
+          approvalId: outcome.result?.approvalId,
+        }),
       refuse: (line, decision) => {
         session.mark(`✖ denied: ${mask(line)} (${reasonOf(decision)})`);
         session.notice(`\r\n✖ ${reasonOf(decision)}\r\n`);

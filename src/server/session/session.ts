@@ -470,6 +470,23 @@ export class Session extends EventEmitter {
     });
   }
 
+  /**
+   * A line typed in a terminal session, as the command gate decided it: a command row, the
+   * command events (audit, live views) and, when it runs, a marker. The shell runs it, so its
+   * exit code is not known here.
+   */
+  recordTypedCommand(line: string, outcome: Omit<CommandDecision, 'action'> & { action: 'allow' | 'deny' | 'review' }): void {
+    if (this.#ended) return;
+    const text = this.#services.maskText ? this.#services.maskText(line) : line;
+    const { store } = this.#services;
+    const commandId = store.insertCommand({ sessionId: this.id, text, decision: outcome.action, rule: outcome.rule });
+    store.updateCommand(commandId, { approver: outcome.approver ?? null, approval_id: outcome.approvalId ?? null });
+    if (outcome.action === 'deny') store.finishCommand(commandId, null);
+    this.emit('command', { commandId, text, phase: 'received' } satisfies CommandEvent);
+    this.emit('command', { commandId, text, phase: 'decided', decision: outcome.action, rule: outcome.rule, reason: outcome.reason, approver: outcome.approver, approvalId: outcome.approvalId } satisfies CommandEvent);
+    if (outcome.action !== 'deny') this.#recorder?.marker(commandMarker(text));
+  }
+
   /** Sends a control message to the client (policy and approvals use this for held/approved). */
   notify(message: ServerMessage): void {
     if (!this.#ended) this.#sink.sendControl(message);
