@@ -74,7 +74,8 @@ describe('watch', () => {
     const watching = await bob.next((m) => m.type === 'watching');
     expect(watching).toMatchObject({ session: alice.id, user: 'alice', connection: 'shell', cols: 80, rows: 24 });
     expect(Buffer.from(watching.recent, 'base64').toString()).toContain('before-watch');
-    expect(watching.markers).toEqual([]);
+    // The typed line is a command: its marker comes with the watch's start.
+    expect(watching.markers).toEqual([expect.objectContaining({ label: '$ echo before-watch' })]);
 
     alice.socket.ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('echo typed-by-$((6*7))\r')]));
     await waitFor(() => watchedText(bob, alice.id).includes('typed-by-42'));
