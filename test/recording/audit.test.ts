@@ -232,3 +232,23 @@ describe('outside readers and retention', () => {
     expect(gone.status).toBe(404);
   });
 });
+
+describe('agent tokens and the audit', () => {
+  it("an agent sees only its own commands and replays, never its engineer's others nor auditor powers", async () => {
+    // The agent's engineer is an auditor: the agent token must not inherit that.
+    const agent = await test.token('alice', ['dev', 'audit'], { actor: 'claude-1' });
+    const fresh = (await runOne(agent, 'echo agent-again')).id;
+    const audit = await fetch(`${test.url}/v1/audit`, { headers: { authorization: `Bearer ${agent}` } });
+    const rows = (await audit.json()) as { command: string; actor: string | null }[];
+    expect(rows.map((row) => row.command).sort()).toEqual(['echo agent-again', 'echo from-agent']);
+    const own = await fetch(`${test.url}/v1/sessions/${fresh}/recording`, { headers: { authorization: `Bearer ${agent}` } });
+    expect(own.status).toBe(200);
+    const engineers = await fetch(`${test.url}/v1/sessions/${(await runOne(await test.token('alice', ['dev']), 'echo by-hand')).id}/recording`, { headers: { authorization: `Bearer ${agent}` } });
+    expect(engineers.status).toBe(403);
+    const verify = await fetch(`${test.url}/v1/audit/verify`, { headers: { authorization: `Bearer ${agent}` } });
+    expect(verify.status).toBe(403);
+    // The engineer herself sees her agent's commands too.
+    const alice = await fetch(`${test.url}/v1/audit`, { headers: { authorization: `Bearer ${await test.token('alice', ['dev'])}` } });
+    expect(((await alice.json()) as { command: string }[]).map((row) => row.command)).toContain('echo from-agent');
+  });
+});

@@ -22,12 +22,19 @@ import { SESSION_ID_PATTERN, grantCookie, mintReplayGrant, readReplayGrant } fro
 const require = createRequire(import.meta.url);
 const MAX_FORM_BYTES = 16 * 1024;
 
+/** Auditor and admin powers; never through an agent token, whatever its engineer's groups. */
 export function isPrivileged(gateway: Gateway, identity: Identity): boolean {
+  if (identity.actor) return false;
   return gateway.hasRole(identity, 'auditor') || gateway.hasRole(identity, 'admin');
 }
 
+/** An engineer sees their own sessions (also their agents'); an agent only its own. */
+function isOwn(identity: Identity, row: { user: string | null; actor: string | null }): boolean {
+  return row.user === identity.user && (!identity.actor || row.actor === identity.actor);
+}
+
 function mayReplay(gateway: Gateway, identity: Identity, row: SessionRow): boolean {
-  return row.user === identity.user || isPrivileged(gateway, identity);
+  return isOwn(identity, row) || isPrivileged(gateway, identity);
 }
 
 /** The session row for an id from a URL; ids that are not UUIDs are unknown (no file access). */
@@ -60,7 +67,8 @@ export function registerAuditRoutes(gateway: Gateway, chain: AuditChain): void {
       if (user && user !== identity.user) throw new GatewayError('FORBIDDEN', 'only auditors and admins may read the audit of other users');
       user = identity.user;
     }
-    return listAuditCommands(chain, { user, connection: query.get('connection') ?? undefined, since, decision });
+    const rows = listAuditCommands(chain, { user, connection: query.get('connection') ?? undefined, since, decision });
+    return isPrivileged(gateway, identity) ? rows : rows.filter((row) => isOwn(identity, row));
   });
 
   gateway.router.add('GET', '/v1/audit/verify', ({ identity }) => {
