@@ -201,7 +201,8 @@ export function installPolicy(gateway: Gateway): PolicyRuntime {
   };
 
   gateway.sessionHooks.createInputGate ??= (session) => {
-    if (session.mode !== 'shell') return undefined;
+    // Shell sessions, and interactive kubectl runs of a broker session (a shell in a pod).
+    if (session.mode !== 'shell' && session.mode !== 'broker') return undefined;
     const asker = askerOf(session);
     return new CommandGate({
       cols: session.size.cols,

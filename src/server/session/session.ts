@@ -355,7 +355,7 @@ export class Session extends EventEmitter {
       return;
     }
     if (this.connection.recordInput) this.#recorder?.input(data);
-    if (this.#gate && this.mode === 'shell') this.#gate.input(data, (allowed) => program.write(allowed));
+    if (this.#gate) this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
 
@@ -450,12 +450,20 @@ export class Session extends EventEmitter {
     }
     this.#sink.sendControl({ type: 'run.started', id: message.id });
     if (!message.stdin) program.endInput();
+    // Inside an interactive kubectl (exec -it, attach, run -it) the keystrokes reach a shell in the
+    // pod: the terminal command gate checks them as it does in a shell session (DESIGN.md).
+    const runGate = message.tty && this.mode === 'broker' ? this.#services.createInputGate?.(this) : undefined;
     await new Promise<void>((resolve) => {
       this.#run = { id: message.id, commandId, program };
+      this.#gate = runGate;
       const early = this.#earlyStdin;
       this.#earlyStdin = undefined;
       this.#attachProgram(program, (exit) => {
         this.#run = undefined;
+        if (runGate) {
+          runGate.dispose?.();
+          if (this.#gate === runGate) this.#gate = undefined;
+        }
         store.finishCommand(commandId, exit.exitCode);
         this.emit('command', { commandId, runId: message.id, text, phase: 'finished', exitCode: exit.exitCode } satisfies CommandEvent);
         this.#sink.sendControl({ type: 'run.exit', id: message.id, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) });
