@@ -9,6 +9,11 @@ export interface KeywordHits {
   starts: number[];
   /** Entry id of each hit. */
   ids: number[];
+  /**
+   * Length of the longest suffix of the text that is a proper or whole prefix of an entry
+   * (case folded): no suffix longer than this can start a keyword or value.
+   */
+  endDepth: number;
 }
 
 /** Below this many chars one lane is as fast (and the overlap would be a large share). */
@@ -24,6 +29,8 @@ export class KeywordIndex {
   readonly #lineStartState: number;
   /** delta with accepting targets stored as -(state + 1). */
   readonly #signedDelta: Int32Array;
+  /** Depth of each state in the trie (chars of an entry's prefix it stands for). */
+  readonly #depths: Int32Array;
   /** Lower-cased proper prefixes of every entry, to see if a text ends in a partial keyword. */
   readonly #prefixes = new Set<string>();
   readonly maxLength: number;
@@ -35,6 +42,7 @@ export class KeywordIndex {
     this.maxLength = Math.max(0, ...this.#lengths);
     const goto: Map<number, number>[] = [new Map()];
     const own: number[][] = [[]];
+    const depths: number[] = [0];
     entries.forEach((entry, id) => {
       const lower = fold(entry);
       // A keyword that starts with a space or newline marks a line's structure (" data:"); holding
@@ -48,6 +56,7 @@ export class KeywordIndex {
           next = goto.length;
           goto.push(new Map());
           own.push([]);
+          depths.push(i + 1);
           goto[state]!.set(c, next);
         }
         state = next;
@@ -75,6 +84,7 @@ export class KeywordIndex {
     this.#outputs = outputs;
     this.#startOffsets = Int32Array.from(entries, (entry) => -entry.length + 1 + (entry.startsWith('\n') ? 1 : 0));
     this.#lineStartState = delta[10]!;
+    this.#depths = Int32Array.from(depths);
     this.#signedDelta = delta.map((next) => (outputs[next] ? -next - 1 : next));
   }
 
@@ -88,7 +98,7 @@ export class KeywordIndex {
    * faster and spares decoding), positions counted across the parts.
    */
   scanParts(parts: readonly (string | Uint8Array)[]): KeywordHits {
-    const hits: KeywordHits = { starts: [], ids: [] };
+    const hits: KeywordHits = { starts: [], ids: [], endDepth: 0 };
     if (this.size === 0) return hits;
     // Accepting states are stored negated in the transition table: one load and one test per byte.
     let state = this.#lineStartState;
@@ -97,6 +107,7 @@ export class KeywordIndex {
       state = typeof part === 'string' ? this.#scanString(part, state, offset, hits) : this.#scanBytes(part, state, offset, hits);
       offset += part.length;
     }
+    hits.endDepth = this.#depths[state]!;
     return hits;
   }
 
@@ -120,7 +131,7 @@ export class KeywordIndex {
       }
       return state;
     }
-    const late: KeywordHits = { starts: [], ids: [] };
+    const late: KeywordHits = { starts: [], ids: [], endDepth: 0 };
     let b = 0;
     let i = 0;
     for (; i < mid; i++, j++) {
@@ -169,7 +180,7 @@ export class KeywordIndex {
       }
       return state;
     }
-    const late: KeywordHits = { starts: [], ids: [] };
+    const late: KeywordHits = { starts: [], ids: [], endDepth: 0 };
     let b = 0;
     let i = 0;
     for (; i < mid; i++, j++) {

@@ -426,7 +426,7 @@ export class MaskingStream {
   #holdTail(
     text: string,
     tailStart: number,
-    hits: { starts: number[]; ids: number[] },
+    hits: { starts: number[]; ids: number[]; endDepth: number },
     keywordCount: number,
     valuePrefixes: Set<string>,
     maxValue: number,
@@ -472,8 +472,11 @@ export class MaskingStream {
         }
       }
     }
+    // The scan's end state bounds both checks below: no longer suffix starts any keyword or value.
+    const depth = hits.endDepth;
+    if (depth === 0) return;
     // A value may be starting: any suffix that is a prefix of a known value.
-    for (let k = Math.min(maxValue - 1, n - tailStart); k >= 1; k--) {
+    for (let k = Math.min(maxValue - 1, n - tailStart, depth); k >= 1; k--) {
       if (valuePrefixes.has(text.slice(n - k))) {
         hold(n - k);
         break;
@@ -483,7 +486,7 @@ export class MaskingStream {
     // stays whole (the prefix itself is public), so a keystroke's echo is not held for it.
     if (echo) return;
     const prefixes = this.#catalog.tokenPrefixes;
-    for (let k = Math.min(prefixes.longest, n - tailStart); k >= 1; k--) {
+    for (let k = Math.min(prefixes.longest, n - tailStart, depth); k >= 1; k--) {
       const suffix = text.slice(n - k);
       if (!prefixes.exact.has(suffix) && !prefixes.folded.has(suffix.toLowerCase())) continue;
       if (k >= 2 || n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))) hold(n - k);
