@@ -14,6 +14,16 @@ export interface KeywordHits {
    * (case folded): no suffix longer than this can start a keyword or value.
    */
   endDepth: number;
+  /** The automaton's state after the text (to resume a later scan from). */
+  endState: number;
+}
+
+/** A scan already done over the text's beginning: its hits, end state and length. */
+export interface ScanResume {
+  starts: readonly number[];
+  ids: readonly number[];
+  state: number;
+  length: number;
 }
 
 /** Below this many chars one lane is as fast (and the overlap would be a large share). */
@@ -97,17 +107,18 @@ export class KeywordIndex {
    * Hits in the concatenation of `parts` (strings of latin1 chars, or bytes: scanning bytes is
    * faster and spares decoding), positions counted across the parts.
    */
-  scanParts(parts: readonly (string | Uint8Array)[]): KeywordHits {
-    const hits: KeywordHits = { starts: [], ids: [], endDepth: 0 };
+  scanParts(parts: readonly (string | Uint8Array)[], resume?: ScanResume): KeywordHits {
+    const hits: KeywordHits = { starts: resume ? resume.starts.slice() : [], ids: resume ? resume.ids.slice() : [], endDepth: 0, endState: 0 };
     if (this.size === 0) return hits;
     // Accepting states are stored negated in the transition table: one load and one test per byte.
-    let state = this.#lineStartState;
-    let offset = 0;
+    let state = resume ? resume.state : this.#lineStartState;
+    let offset = resume ? resume.length : 0;
     for (const part of parts) {
       state = typeof part === 'string' ? this.#scanString(part, state, offset, hits) : this.#scanBytes(part, state, offset, hits);
       offset += part.length;
     }
     hits.endDepth = this.#depths[state]!;
+    hits.endState = state;
     return hits;
   }
 
@@ -131,7 +142,7 @@ export class KeywordIndex {
       }
       return state;
     }
-    const late: KeywordHits = { starts: [], ids: [], endDepth: 0 };
+    const late: KeywordHits = { starts: [], ids: [], endDepth: 0, endState: 0 };
     let b = 0;
     let i = 0;
     for (; i < mid; i++, j++) {
@@ -180,7 +191,7 @@ export class KeywordIndex {
       }
       return state;
     }
-    const late: KeywordHits = { starts: [], ids: [], endDepth: 0 };
+    const late: KeywordHits = { starts: [], ids: [], endDepth: 0, endState: 0 };
     let b = 0;
     let i = 0;
     for (; i < mid; i++, j++) {

@@ -9,6 +9,7 @@
 import { stripEscapes } from './ansi.js';
 import type { MaskingCatalog } from './catalog.js';
 import { endsBlock, inlineSecretValues, kindAfter, kindBefore, kubeTrigger, valueToHide, type KubeBlock, type KubeMaskMode } from './kubernetes-secret.js';
+import type { KeywordHits, KeywordIndex, ScanResume } from './keyword-index.js';
 import type { CompiledRule } from './rules.js';
 
 export const MaskingDefaults = {
@@ -48,6 +49,20 @@ interface Detection {
   spans: Span[];
   commit: number;
   checkpoints: [number, LineState | null][];
+  hits: KeywordHits;
+}
+
+/** The scan of a line context that is the last `context.length` chars of a scanned text of length n. */
+function contextScanOf(context: string, n: number, hits: KeywordHits, index: KeywordIndex): ScanResume & { context: string; index: KeywordIndex } {
+  const from = n - context.length;
+  const starts: number[] = [];
+  const ids: number[] = [];
+  for (let h = 0; h < hits.ids.length; h++) {
+    if (hits.starts[h]! < from) continue;
+    starts.push(hits.starts[h]! - from);
+    ids.push(hits.ids[h]!);
+  }
+  return { starts, ids, state: hits.endState, length: context.length, context, index };
 }
 
 function isTokenChar(c: number): boolean {
@@ -78,6 +93,11 @@ export class MaskingStream {
   #history: string[] = [];
   #historyLength = 0;
   #echo = false;
+  /**
+   * The keyword scan of #lineContext, kept so a keystroke's echo does not rescan the line it
+   * continues (up to lineContextChars): valid while the context and the index are unchanged.
+   */
+  #contextScan?: ScanResume & { context: string; index: KeywordIndex };
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#catalog = catalog;
@@ -117,6 +137,7 @@ export class MaskingStream {
   flush(): Buffer {
     const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
     this.#lineContext = '';
+    this.#contextScan = undefined;
     this.#open = null;
     this.#state = null;
     this.#history = [];
@@ -132,9 +153,14 @@ export class MaskingStream {
     const { clean, map, rawLimit } = stripEscapes(raw, final);
     const base = this.#lineContext.length;
     const text = base > 0 ? this.#lineContext + clean : clean;
-    // Scan the bytes themselves when nothing was stripped (faster than the string).
-    const parts = !map && chunk && rawLimit === raw.length ? [this.#lineContext, pending, chunk] : [text];
-    const detection = this.#detect(text, base, finalKind, parts);
+    // Scan the bytes themselves when nothing was stripped (faster than the string), and resume
+    // after the line context when its scan is known.
+    const index = this.#catalog.current().index;
+    const cached = this.#contextScan;
+    const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
+    const rest = !map && chunk && rawLimit === raw.length ? [pending, chunk] : [clean];
+    const parts = resume ? rest : [this.#lineContext, ...rest];
+    const detection = this.#detect(text, base, finalKind, parts, resume);
     if (!final && text.length - detection.commit > this.#maxHold) {
       this.#pending = pending;
       // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
@@ -219,16 +245,17 @@ export class MaskingStream {
       if (this.#lineContext.length > MaskingDefaults.lineContextChars) {
         this.#lineContext = this.#lineContext.slice(-MaskingDefaults.lineContextChars);
       }
+      this.#contextScan = commit === text.length ? contextScanOf(this.#lineContext, text.length, detection.hits, index) : undefined;
     }
     return out;
   }
 
-  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[]): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume): Detection {
     const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
-    const hits = index.scanParts(parts);
+    const hits = index.scanParts(parts, resume);
     const spans: Span[] = [];
     const n = text.length;
     let commit = n;
@@ -388,7 +415,7 @@ export class MaskingStream {
         last.token = last.token || span.token;
       } else merged.push({ ...span });
     }
-    return { spans: merged, commit, checkpoints };
+    return { spans: merged, commit, checkpoints, hits };
   }
 
   #remember(lines: string): void {
