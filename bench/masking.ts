@@ -187,7 +187,9 @@ export async function benchMasker(): Promise<BenchResult[]> {
  * Session throughput with masking on and off in the same run: a real gateway, `cat` of 16 MB of
  * mixed output through a run, received by the client library. Wall time, best of 3 each.
  */
-export async function benchSessionMasking(megabytes = 16): Promise<BenchResult[]> {
+export async function benchSessionMasking(options: number | { quick?: boolean } = 16): Promise<BenchResult[]> {
+  // The bench runner passes its context object ({quick, …}), a direct call a size in MB.
+  const megabytes = typeof options === 'number' ? options : options.quick ? 2 : 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'hoop-bench-mask-'));
   const file = path.join(dir, 'mixed.txt');
   writeFileSync(file, mixedOutput(megabytes));

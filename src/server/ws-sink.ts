@@ -12,6 +12,8 @@ import type { SessionSink } from './session/session.js';
 
 /** A batch is sent at once when it reaches this size instead of waiting for the turn to end. */
 const MAX_BATCH_BYTES = 256 * 1024;
+/** Output up to this size is sent at once when the socket is idle (echo); larger output is batched per loop turn. */
+const IMMEDIATE_MAX_BYTES = 512;
 
 export class WebSocketSink implements SessionSink {
   readonly #socket: WebSocket;
@@ -42,11 +44,14 @@ export class WebSocketSink implements SessionSink {
   sendData(stream: StreamId, chunk: Buffer): void {
     if (this.#socket.readyState !== this.#socket.OPEN || chunk.length === 0) return;
     if (this.#batchBytes > 0 && stream !== this.#batchStream) this.#flush();
+    // Nothing batched or in flight and a small chunk (a keystroke's echo): there is nothing to
+    // batch it with, so it goes now rather than a loop turn later.
+    const idle = this.#pending === 0 && chunk.length <= IMMEDIATE_MAX_BYTES;
     this.#batchStream = stream;
     this.#batch.push(chunk);
     this.#batchBytes += chunk.length;
     this.#pending += chunk.length;
-    if (this.#batchBytes >= MAX_BATCH_BYTES) this.#flush();
+    if (this.#batchBytes >= MAX_BATCH_BYTES || idle) this.#flush();
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {

@@ -202,6 +202,45 @@ describe('holding back', () => {
     expect(stream.heldBytes).toBe(0);
   });
 
+  it('releases keystroke echo at once while typing a command line with keywords, and holds only a secret that starts', () => {
+    const stream = new MaskingStream(catalog);
+    stream.push(Buffer.from('bash-5.2$ '));
+    // "secret"/"token" are keywords, "x"/"g"/"-" may start a fixed prefix (xoxb-, ghp_, -----BEGIN):
+    // none of it can be a secret yet, so each echo passes at once.
+    for (const key of 'kubectl get secret x -o yaml --token=') expect(stream.push(Buffer.from(key), true).toString(), `echo of "${key}"`).toBe(key);
+    expect(stream.heldBytes).toBe(0);
+    // the value after --token= can be the secret: held, then hidden by a timed release
+    expect(stream.push(Buffer.from('h'), true).toString()).toBe('');
+    expect(stream.push(Buffer.from('u'), true).toString()).toBe('');
+    expect(stream.release().toString()).toBe('[masked:secret-assignment]');
+    expect(stream.push(Buffer.from('nter2'), true).toString()).toBe('');
+    expect(Buffer.concat([stream.push(Buffer.from('\r\n')), stream.flush()]).toString()).toBe('\r\n');
+  });
+
+  it('holds a typed fixed prefix only from the prefix on, and hides the token typed after it', () => {
+    const stream = new MaskingStream(catalog);
+    stream.push(Buffer.from('$ echo '));
+    let shown = '';
+    for (const key of 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB') {
+      shown += stream.push(Buffer.from(key), true).toString();
+      shown += stream.release().toString();
+    }
+    shown += Buffer.concat([stream.push(Buffer.from('\r\n')), stream.flush()]).toString();
+    expect(shown).toBe('ghp[masked:github-token]\r\n');
+  });
+
+  it('without input, a tail that may start a fixed prefix is still held (the placeholder stays whole)', () => {
+    const stream = new MaskingStream(catalog);
+    expect(stream.push(Buffer.from('token list: g')).toString()).toBe('token list: ');
+    expect(stream.push(Buffer.from('hp_0123456789abcdefghijklmnopqrstuvwxyzAB\n')).toString()).toBe('[masked:github-token]\n');
+  });
+
+  it('holds a URL password that starts with digits (a port looks the same until the @)', () => {
+    const stream = new MaskingStream(catalog);
+    expect(stream.push(Buffer.from('postgres://app:1234')).toString()).toBe('postgres://app:');
+    expect(stream.push(Buffer.from('5678x@db:5432/shop\n')).toString()).toBe('[masked:url-password]@db:5432/shop\n');
+  });
+
   it('passes a huge single line of base64 intact, with timed releases in between', () => {
     let seed = 99;
     const bytes = Buffer.from(Array.from({ length: 1_500_000 }, () => (seed = (seed * 16807) % 2147483647) & 0xff));

@@ -14,11 +14,26 @@ export class MaskingCatalog {
   #forms: SecretValueForm[] = [];
   #valuePrefixes = new Set<string>();
   #maxValue = 0;
+  /**
+   * Proper prefixes of the keywords that are a secret's own start (`ghp_`), as written (case
+   * sensitive rules) or lower case (rules with flag i): a tail ending in one is held so the
+   * placeholder covers the whole token.
+   */
+  readonly tokenPrefixes = { exact: new Set<string>(), folded: new Set<string>(), longest: 0 };
 
   constructor(rules: CompiledRules, values?: SecretValueRegistry, extra: { value: string; label: string }[] = []) {
     this.rules = rules;
     this.values = values;
     for (const { value, label } of extra) values?.add(value, label);
+    for (const rule of rules.rules) {
+      if (!rule.prefix) continue;
+      const folded = (rule.re ?? rule.begin)?.ignoreCase === true;
+      for (const keyword of folded ? rule.keywords : rule.keywordsAsWritten) {
+        if (/^\s/.test(keyword)) continue;
+        this.tokenPrefixes.longest = Math.max(this.tokenPrefixes.longest, keyword.length - 1);
+        for (let k = 1; k < keyword.length; k++) (folded ? this.tokenPrefixes.folded : this.tokenPrefixes.exact).add(keyword.slice(0, k));
+      }
+    }
   }
 
   current(): { index: KeywordIndex; forms: SecretValueForm[]; valuePrefixes: Set<string>; maxValue: number } {

@@ -27,11 +27,12 @@ const maskingRuleSchema = z
     end: z.string().min(1).optional(),
     first: z.string().min(1).optional(),
     partial: z.string().min(1).optional(),
+    hold: z.string().min(1).optional(),
     enabled: z.boolean().optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
-    for (const key of ['pattern', 'begin', 'end', 'first', 'partial'] as const) {
+    for (const key of ['pattern', 'begin', 'end', 'first', 'partial', 'hold'] as const) {
       const source = rule[key];
       if (source !== undefined && !validRegex(source, rule.flags)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a valid JavaScript regular expression' });
     }

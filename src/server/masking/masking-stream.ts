@@ -9,6 +9,7 @@
 import { stripEscapes } from './ansi.js';
 import type { MaskingCatalog } from './catalog.js';
 import { endsBlock, inlineSecretValues, kindAfter, kindBefore, kubeTrigger, valueToHide, type KubeBlock, type KubeMaskMode } from './kubernetes-secret.js';
+import type { KeywordHits, KeywordIndex, ScanResume } from './keyword-index.js';
 import type { CompiledRule } from './rules.js';
 
 export const MaskingDefaults = {
@@ -48,10 +49,32 @@ interface Detection {
   spans: Span[];
   commit: number;
   checkpoints: [number, LineState | null][];
+  hits: KeywordHits;
+}
+
+/** The scan of a line context that is the last `context.length` chars of a scanned text of length n. */
+function contextScanOf(context: string, n: number, hits: KeywordHits, index: KeywordIndex): ScanResume & { context: string; index: KeywordIndex } {
+  const from = n - context.length;
+  const starts: number[] = [];
+  const ids: number[] = [];
+  for (let h = 0; h < hits.ids.length; h++) {
+    if (hits.starts[h]! < from) continue;
+    starts.push(hits.starts[h]! - from);
+    ids.push(hits.ids[h]!);
+  }
+  return { starts, ids, state: hits.endState, length: context.length, context, index };
 }
 
 function isTokenChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46 || c === 43 || c === 47 || c === 61 || c === 126;
+}
+
+function hasSpace(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) return true;
+  }
+  return false;
 }
 
 function isWordChar(c: number): boolean {
@@ -69,6 +92,12 @@ export class MaskingStream {
   /** Recent released lines, newest last (joined only when a Secret's kind is looked up). */
   #history: string[] = [];
   #historyLength = 0;
+  #echo = false;
+  /**
+   * The keyword scan of #lineContext, kept so a keystroke's echo does not rescan the line it
+   * continues (up to lineContextChars): valid while the context and the index are unchanged.
+   */
+  #contextScan?: ScanResume & { context: string; index: KeywordIndex };
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#catalog = catalog;
@@ -79,7 +108,14 @@ export class MaskingStream {
     return this.#pending.length;
   }
 
-  push(chunk: Buffer): Buffer {
+  /**
+   * Masks the next chunk. `echo`: the chunk is most likely a keystroke's echo (the session saw
+   * input just before): a trailing part of a secret's public fixed prefix is then not held (the
+   * placeholder may follow the prefix's first letters instead of replacing them; nothing secret
+   * is shown either way).
+   */
+  push(chunk: Buffer, echo = false): Buffer {
+    this.#echo = echo;
     const hadPending = this.#pending.length > 0;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
     const out = this.#process(raw, undefined, chunk);
@@ -93,6 +129,7 @@ export class MaskingStream {
    */
   release(): Buffer {
     if (this.#pending.length === 0) return Buffer.alloc(0);
+    this.#echo = false;
     return Buffer.from(this.#process(this.#pending, 'timer'), 'latin1');
   }
 
@@ -100,6 +137,7 @@ export class MaskingStream {
   flush(): Buffer {
     const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
     this.#lineContext = '';
+    this.#contextScan = undefined;
     this.#open = null;
     this.#state = null;
     this.#history = [];
@@ -115,9 +153,14 @@ export class MaskingStream {
     const { clean, map, rawLimit } = stripEscapes(raw, final);
     const base = this.#lineContext.length;
     const text = base > 0 ? this.#lineContext + clean : clean;
-    // Scan the bytes themselves when nothing was stripped (faster than the string).
-    const parts = !map && chunk && rawLimit === raw.length ? [this.#lineContext, pending, chunk] : [text];
-    const detection = this.#detect(text, base, finalKind, parts);
+    // Scan the bytes themselves when nothing was stripped (faster than the string), and resume
+    // after the line context when its scan is known.
+    const index = this.#catalog.current().index;
+    const cached = this.#contextScan;
+    const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
+    const rest = !map && chunk && rawLimit === raw.length ? [pending, chunk] : [clean];
+    const parts = resume ? rest : [this.#lineContext, ...rest];
+    const detection = this.#detect(text, base, finalKind, parts, resume);
     if (!final && text.length - detection.commit > this.#maxHold) {
       this.#pending = pending;
       // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
@@ -202,16 +245,17 @@ export class MaskingStream {
       if (this.#lineContext.length > MaskingDefaults.lineContextChars) {
         this.#lineContext = this.#lineContext.slice(-MaskingDefaults.lineContextChars);
       }
+      this.#contextScan = commit === text.length ? contextScanOf(this.#lineContext, text.length, detection.hits, index) : undefined;
     }
     return out;
   }
 
-  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[]): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume): Detection {
     const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
-    const hits = index.scanParts(parts);
+    const hits = index.scanParts(parts, resume);
     const spans: Span[] = [];
     const n = text.length;
     let commit = n;
@@ -358,7 +402,7 @@ export class MaskingStream {
 
     const tailStart = text.lastIndexOf('\n') + 1;
     if (tailStart < n) {
-      if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold);
+      if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold, this.#echo);
       else if (finalKind === 'timer') this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
     }
     if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -371,7 +415,7 @@ export class MaskingStream {
         last.token = last.token || span.token;
       } else merged.push({ ...span });
     }
-    return { spans: merged, commit, checkpoints };
+    return { spans: merged, commit, checkpoints, hits };
   }
 
   #remember(lines: string): void {
@@ -399,37 +443,82 @@ export class MaskingStream {
     return spans;
   }
 
-  /** Decides how much of the unfinished last line may be released now. */
+  /**
+   * Decides how much of the unfinished last line may be released now: only what can be part of
+   * a secret is held — from where a rule's `hold` pattern says its secret began, from a secret's
+   * own fixed prefix (`ghp_…`), from a possible start of a known value, or a trailing part of
+   * such a prefix. Keyword context already released stays in #lineContext, so a secret that
+   * starts in the next chunk is still recognised and hidden there.
+   */
   #holdTail(
     text: string,
     tailStart: number,
-    hits: { starts: number[]; ids: number[] },
+    hits: { starts: number[]; ids: number[]; endDepth: number },
     keywordCount: number,
     valuePrefixes: Set<string>,
     maxValue: number,
     hold: (at: number) => void,
+    echo: boolean,
   ): void {
     const n = text.length;
-    if (this.#catalog.rules.unkeyed.length > 0) return hold(tailStart);
-    // A keyword in the unfinished line: what follows may be its secret.
+    const compiled = this.#catalog.rules;
+    if (compiled.unkeyed.length > 0) return hold(tailStart);
+    let tail: string | undefined;
+    let tried: Set<number> | undefined;
     for (let h = 0; h < hits.ids.length; h++) {
       const start = hits.starts[h]!;
-      if (start < tailStart || hits.ids[h]! >= keywordCount) continue;
-      let tokenStart = start;
-      while (tokenStart > tailStart && isTokenChar(text.charCodeAt(tokenStart - 1))) tokenStart--;
-      hold(tokenStart);
-      break;
+      const id = hits.ids[h]!;
+      if (start < tailStart || id >= keywordCount) continue;
+      for (const r of compiled.keywordRules[id]!) {
+        const rule = compiled.rules[r]!;
+        if (rule.prefix) {
+          // The keyword is the secret's own start: held from it while the token may continue.
+          const keyword = compiled.keywords[id]!;
+          const exactCase = (rule.re ?? rule.begin)?.ignoreCase === true || text.startsWith(rule.keywordsAsWritten[rule.keywords.indexOf(keyword)] ?? keyword, start);
+          if (!exactCase) continue;
+          if (rule.type === 'regex' && hasSpace(text, start, n)) continue; // the token ended: the rule has decided
+          hold(start);
+        } else if (rule.type === 'pair') {
+          continue; // its secret is on the next line; this line is matched once complete
+        } else if (rule.hold) {
+          if (tried?.has(r)) continue;
+          (tried ??= new Set()).add(r);
+          tail ??= text.slice(tailStart);
+          rule.hold.lastIndex = 0;
+          const m = rule.hold.exec(tail);
+          rule.hold.lastIndex = 0;
+          if (!m) continue;
+          let from = n;
+          for (let g = 1; g < m.length; g++) if (m.indices![g]) from = Math.min(from, tailStart + m.indices![g]![0]);
+          hold(from === n ? tailStart + m.index : from);
+        } else {
+          // No pattern says where its secret starts: hold from the keyword's token on.
+          let tokenStart = start;
+          while (tokenStart > tailStart && isTokenChar(text.charCodeAt(tokenStart - 1))) tokenStart--;
+          hold(tokenStart);
+        }
+      }
     }
+    // The scan's end state bounds both checks below: no longer suffix starts any keyword or value.
+    const depth = hits.endDepth;
+    if (depth === 0) return;
     // A value may be starting: any suffix that is a prefix of a known value.
-    for (let k = Math.min(maxValue - 1, n - tailStart); k >= 1; k--) {
+    for (let k = Math.min(maxValue - 1, n - tailStart, depth); k >= 1; k--) {
       if (valuePrefixes.has(text.slice(n - k))) {
         hold(n - k);
         break;
       }
     }
-    // A keyword may be starting (keeps the placeholder whole; one char only at a word start).
-    const partial = this.#catalog.current().index.partialSuffix(text.slice(Math.max(tailStart, n - 64)));
-    if (partial >= 2 || (partial === 1 && (n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))))) hold(n - partial);
+    // A secret's fixed prefix may be starting (`gh` of `ghp_`): held only so its placeholder
+    // stays whole (the prefix itself is public), so a keystroke's echo is not held for it.
+    if (echo) return;
+    const prefixes = this.#catalog.tokenPrefixes;
+    for (let k = Math.min(prefixes.longest, n - tailStart, depth); k >= 1; k--) {
+      const suffix = text.slice(n - k);
+      if (!prefixes.exact.has(suffix) && !prefixes.folded.has(suffix.toLowerCase())) continue;
+      if (k >= 2 || n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))) hold(n - k);
+      break;
+    }
   }
 
   /** At a timed release: a partial token with a secret's fixed prefix, or a partial value, is hidden. */

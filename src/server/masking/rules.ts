@@ -24,6 +24,7 @@ export interface RuleSpec {
   end?: string;
   first?: string;
   partial?: string;
+  hold?: string;
   enabled?: boolean;
 }
 
@@ -40,6 +41,12 @@ export interface CompiledRule {
   first?: RegExp;
   /** Hides a secret cut off at the end of a stalled line (group 1). */
   partial?: RegExp;
+  /**
+   * Where a secret may have started in an unfinished line (anchored with `$`, groups = the
+   * secret so far): only that part is held back. Defaults to `partial`. A keyword rule with
+   * neither holds from its keyword's token on.
+   */
+  hold?: RegExp;
   keywords: string[];
   /** The keywords as written (their case matters for a partial-token guess unless flags has i). */
   keywordsAsWritten: string[];
@@ -126,6 +133,7 @@ export function compileRule(spec: RuleSpec, index: number): CompiledRule {
     rule.re = regex(need('pattern'), spec.flags, where);
   }
   if (spec.partial) rule.partial = regex(spec.partial, spec.flags, where);
+  if (spec.hold ?? spec.partial) rule.hold = regex((spec.hold ?? spec.partial)!, spec.flags, where);
   if (type === 'kubernetes-secret' && rule.keywords.length === 0) {
     rule.keywords = [' data:', '\ndata:', '"data"', ' stringdata:', '\nstringdata:', '"stringdata"'];
     rule.keywordsAsWritten = rule.keywords;

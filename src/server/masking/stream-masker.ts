@@ -11,6 +11,10 @@ import { MaskingDefaults, MaskingStream, type MaskerOptions } from './masking-st
 export { MaskingCatalog } from './catalog.js';
 export { MaskingDefaults, MaskingStream, type MaskerOptions } from './masking-stream.js';
 
+/** A keystroke's echo (readline may redraw a little around it) comes within this time and size. */
+const ECHO_WINDOW_MS = 250;
+const ECHO_MAX_BYTES = 256;
+
 /**
  * The OutputFilter for one session: a MaskingStream per stream, plus the timer that releases
  * held text after `holdMs` through the session's emitter.
@@ -21,6 +25,7 @@ export class StreamMasker implements OutputFilter {
   #timer?: NodeJS.Timeout;
   #emit?: (stream: 1 | 2, chunk: Buffer) => void;
   #fail?: (error: unknown) => void;
+  #inputAt = 0;
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#streams = [new MaskingStream(catalog, options), new MaskingStream(catalog, options)];
@@ -32,8 +37,14 @@ export class StreamMasker implements OutputFilter {
     this.#fail = fail;
   }
 
+  /** The session got input: a short chunk soon after is taken as its echo (see MaskingStream.push). */
+  noteInput(): void {
+    this.#inputAt = performance.now();
+  }
+
   push(stream: 1 | 2, chunk: Buffer): Buffer {
-    const out = this.#streams[stream - 1]!.push(chunk);
+    const echo = this.#inputAt !== 0 && chunk.length <= ECHO_MAX_BYTES && performance.now() - this.#inputAt <= ECHO_WINDOW_MS;
+    const out = this.#streams[stream - 1]!.push(chunk, echo);
     this.#arm();
     return out;
   }

@@ -41,6 +41,8 @@ export interface OutputFilter {
    * hold time) through `emit`; `fail` stops the session's output (fail closed).
    */
   setEmitter?(emit: (stream: 1 | 2, chunk: Buffer) => void, fail: (error: unknown) => void): void;
+  /** Optional: the session got input (so the next short output is likely its echo). */
+  noteInput?(data: Buffer): void;
   dispose?(): void;
 }
 
@@ -355,6 +357,7 @@ export class Session extends EventEmitter {
       return;
     }
     if (this.connection.recordInput) this.#recorder?.input(data);
+    this.#filter?.noteInput?.(data);
     if (this.#gate) this.#gate.input(data, (allowed) => program.write(allowed));
     else program.write(data);
   }
