@@ -6,23 +6,10 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../cli/boundary.js';
+import type { AuditCommand } from '../protocol/audit.js';
 import { parseDuration } from '../util/duration.js';
 import { gatewayFrom, type GlobalOptions } from './credentials.js';
 
-export interface AuditCommandRow {
-  time: string;
-  sessionId: string | null;
-  user: string | null;
-  actor: string | null;
-  connection: string | null;
-  command: string;
-  decision: string | null;
-  rule: string | null;
-  reason: string | null;
-  approval: string | null;
-  approvers: string[];
-  exitCode: number | null;
-}
 
 export interface VerifyReport {
   intact: boolean;
@@ -58,7 +45,7 @@ export function auditQuery(options: AuditOptions): string {
   return `/v1/audit${text ? `?${text}` : ''}`;
 }
 
-export function formatAuditRows(rows: AuditCommandRow[]): string {
+export function formatAuditRows(rows: AuditCommand[]): string {
   if (rows.length === 0) return 'no commands\n';
   const table = rows.map((row) => {
     const decision = row.decision === 'allow' && (row.approval || row.approvers.length) ? 'approved' : (row.decision ?? 'pending');
@@ -104,7 +91,7 @@ export function registerAuditCommand(program: Command, globals: () => GlobalOpti
         return;
       }
       if (action !== undefined) throw new UsageError(`unknown audit action "${action}" (did you mean "audit verify"?)`);
-      const rows = await gateway.request<AuditCommandRow[]>('GET', auditQuery(options));
+      const rows = await gateway.request<AuditCommand[]>('GET', auditQuery(options));
       process.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatAuditRows(rows));
     });
 }

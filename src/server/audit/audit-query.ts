@@ -3,24 +3,10 @@
  * what an auditor reads is what `verify` vouches for). Read-only.
  */
 import { parseDuration } from '../../util/duration.js';
+import type { AuditCommand } from '../../protocol/audit.js';
 import type { AuditChain, AuditRow } from './audit-chain.js';
 
-export interface AuditCommand {
-  time: string;
-  sessionId: string | null;
-  user: string | null;
-  actor: string | null;
-  connection: string | null;
-  command: string;
-  /** allow | deny (policy), review when an approval was involved. */
-  decision: string | null;
-  rule: string | null;
-  reason: string | null;
-  approval: string | null;
-  approvers: string[];
-  exitCode: number | null;
-  finishedAt: string | null;
-}
+export type { AuditCommand };
 
 export interface AuditFilter {
   sessionId?: string;
