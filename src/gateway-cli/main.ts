@@ -76,7 +76,7 @@ function printNextSteps(gateway: Gateway): void {
       '',
       'Next, in another terminal (same directory):',
       `  export HOOP_GATEWAY=${gateway.url}`,
-      `  export HOOP_TOKEN=$(./bin/hoop-gateway.js token --user "$USER" --groups dev${dataFlag} --data ${gateway.config.dataDir})`,
+      `  export HOOP_TOKEN=$(./bin/hoop-gateway.js token --user "$(whoami)" --groups dev${dataFlag} --data ${gateway.config.dataDir})`,
       `  ./bin/hoop-shell.js exec ${first} -- echo hi`,
       `  ./bin/hoop-shell.js connect ${first}`,
       '',
