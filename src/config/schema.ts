@@ -139,6 +139,8 @@ export const configSchema = z
       .default({}),
     recording: z
       .object({
+        /** true (default): a session that cannot be recorded is refused or stopped (fail closed). */
+        required: z.boolean().default(true),
         retention: z
           .object({
             /** Recordings of ended sessions older than this are deleted (e.g. 30d). */

@@ -4,7 +4,7 @@
  * be handed clear text. Markers follow src/recorder/markers.ts; `i` (input) events only when the
  * connection asks for them (`recordInput`).
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, writeSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -34,16 +34,29 @@ export class AsciicastWriter {
   #pendingLength = 0;
   #flushTimer?: NodeJS.Timeout;
 
-  constructor(file: string, header: AsciicastHeader) {
+  /**
+   * Opens the file and writes the header synchronously, so a recording that cannot be written
+   * (disk full, no permission) throws here, before the session runs anything.
+   * `onFailure` hears a later write error once (the session then stops: recording is required).
+   */
+  constructor(file: string, header: AsciicastHeader, onFailure?: (error: Error) => void) {
     this.file = file;
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.#startedAt = Date.now();
-    this.#stream = createWriteStream(file, { flags: 'wx', mode: 0o600 });
-    this.#stream.on('error', (error) => {
-      this.#failure = error;
-    });
     const { width, height, ...rest } = header;
-    this.#stream.write(`${JSON.stringify({ version: 2, width, height, timestamp: Math.floor(this.#startedAt / 1000), ...rest })}\n`);
+    const fd = openSync(file, 'wx', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify({ version: 2, width, height, timestamp: Math.floor(this.#startedAt / 1000), ...rest })}\n`);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.#stream = createWriteStream(file, { fd, flags: 'a' });
+    this.#stream.on('error', (error) => {
+      if (this.#failure) return;
+      this.#failure = error;
+      onFailure?.(error);
+    });
   }
 
   /** Seconds since the start, as asciicast wants them. */

@@ -303,7 +303,14 @@ export class Gateway {
           cols: Math.min(message.cols ?? 80, Limits.maxCols),
           rows: Math.min(message.rows ?? 24, Limits.maxRows),
         },
-        { store: this.store, recordingsDir: this.recordingsDir, driver, outputHighWaterBytes: this.config.limits.outputHighWaterBytes, ...this.sessionHooks },
+        {
+          store: this.store,
+          recordingsDir: this.recordingsDir,
+          driver,
+          outputHighWaterBytes: this.config.limits.outputHighWaterBytes,
+          recordingOptional: !this.config.recording.required,
+          ...this.sessionHooks,
+        },
         sessionSink,
       );
       session = created;

@@ -76,6 +76,8 @@ export interface SessionServices {
   /** Hides secrets in command text before it is stored or shown (masking). */
   maskText?: (text: string) => string;
   createInputGate?: (session: Session) => InputGate | undefined;
+  /** `recording.required: false`: a recording that fails mid-session no longer stops it. */
+  recordingOptional?: boolean;
   outputHighWaterBytes?: number;
   /** The browser replay URL of a session, sent in the `exit` message (audit module). */
   replayLink?: (session: Session) => string | undefined;
@@ -171,6 +173,32 @@ export class Session extends EventEmitter {
     return this.#context;
   }
 
+  #openRecorder(file: string, env: Record<string, string>): AsciicastWriter {
+    return new AsciicastWriter(
+      file,
+      {
+        width: this.#cols,
+        height: this.#rows,
+        title: `${this.identity.user}@${this.connection.name}`,
+        command: this.connection.type === 'command' ? this.connection.command.join(' ') : 'kubectl',
+        env: { TERM: env.TERM ?? 'xterm-256color' },
+        session: this.id,
+        user: this.identity.user,
+        actor: this.identity.actor ?? null,
+        connection: this.connection.name,
+      },
+      (error) => this.#recordingFailed(error),
+    );
+  }
+
+  /** A recording write failed mid-session: stop the session rather than run unrecorded. */
+  #recordingFailed(error: Error): void {
+    if (this.#services.recordingOptional) return;
+    const reason = `the recording could not be written (${(error as NodeJS.ErrnoException).code ?? describeError(error)}); the session was stopped because recording is required`;
+    this.#sink.sendControl({ type: 'error', code: 'UNAVAILABLE', message: reason, fatal: true });
+    void this.end({ exitCode: null, reason, state: 'failed' });
+  }
+
   /** Creates HOME, recording and row, then starts the program (shell mode). */
   async start(): Promise<void> {
     const { store, recordingsDir, driver } = this.#services;
@@ -184,17 +212,18 @@ export class Session extends EventEmitter {
     });
     this.#context = { id: this.id, identity: this.identity, connection: this.connection, home: this.#home.dir, env };
     const recording = path.join(recordingsDir, `${this.id}.cast`);
-    this.#recorder = new AsciicastWriter(recording, {
-      width: this.#cols,
-      height: this.#rows,
-      title: `${this.identity.user}@${this.connection.name}`,
-      command: this.connection.type === 'command' ? this.connection.command.join(' ') : 'kubectl',
-      env: { TERM: env.TERM ?? 'xterm-256color' },
-      session: this.id,
-      user: this.identity.user,
-      actor: this.identity.actor ?? null,
-      connection: this.connection.name,
-    });
+    try {
+      this.#recorder = this.#openRecorder(recording, env);
+    } catch (error) {
+      if (this.#services.recordingOptional) {
+        this.#recorder = undefined;
+      } else {
+        // Recording is part of the promise: no recording, no session (fail closed).
+        const reason = `cannot record the session (${(error as NodeJS.ErrnoException).code ?? describeError(error)}): sessions are refused until recordings can be written`;
+        await this.end({ exitCode: null, reason, state: 'failed' });
+        throw new GatewayError('UNAVAILABLE', reason, { cause: error });
+      }
+    }
     store.insertSession({
       id: this.id,
       user: this.identity.user,
