@@ -26,8 +26,11 @@ export function sendStatus(response: ServerResponse, code: number, message: stri
     response.destroy();
     return;
   }
-  const body = statusBody(code, message);
-  response.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  // kubectl shows a 5xx Status only as 'an error on the server ("unknown")'; a plain-text body it
+  // prints verbatim, so server-side trouble is answered in text.
+  const text = code >= 500;
+  const body = text ? message : statusBody(code, message);
+  response.writeHead(code, { 'content-type': text ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   response.end(body);
 }
 
