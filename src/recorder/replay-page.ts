@@ -83,7 +83,7 @@ function clock(seconds: number): string {
 }
 
 function badge(decision: string | null, approvers: string[]): string {
-  const label = decision === 'allow' && approvers.length > 0 ? 'approved' : (decision ?? 'pending');
+  const label = (decision === 'allow' || decision === 'review') && approvers.length > 0 ? 'approved' : (decision ?? 'pending');
   return `<span class="decision decision-${escapeHtml(label)}">${escapeHtml(label)}</span>`;
 }
 

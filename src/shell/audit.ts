@@ -48,7 +48,7 @@ export function auditQuery(options: AuditOptions): string {
 export function formatAuditRows(rows: AuditCommand[]): string {
   if (rows.length === 0) return 'no commands\n';
   const table = rows.map((row) => {
-    const decision = row.decision === 'allow' && (row.approval || row.approvers.length) ? 'approved' : (row.decision ?? 'pending');
+    const decision = (row.decision === 'allow' || row.decision === 'review') && (row.approval || row.approvers.length) ? 'approved' : (row.decision ?? 'pending');
     return [
       row.time.replace(/\.\d+Z$/, 'Z'),
       row.actor ? `${row.user} via agent ${row.actor}` : (row.user ?? '?'),

@@ -2,7 +2,8 @@
  * Load: 200 sessions at once in `npm run test:stress` (60 in `npm test`) (half terminal sessions in a pty, half one-shot runs), each with its
  * own output. Every one must complete with exactly its output, a store row that says how it
  * ended, command rows for runs, and a recording whose output events add up to what the client saw.
- * Held approvals are not part of this build (no policy module yet): see BENCHMARKS.md notes.
+ * Among them, 20 runs are held for approval (`seq … held`) and released by an approver while the
+ * rest stream; each must run exactly once, after its approval, with its rows and markers.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -63,7 +64,12 @@ describe(`load: ${SESSIONS} concurrent sessions with output`, () => {
   let gateway: GatewayProcess;
   let token: string;
   beforeAll(async () => {
-    gateway = await startGatewayProcess({ config: { connections: [{ name: 'shell', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] }] } });
+    gateway = await startGatewayProcess({
+      config: {
+        connections: [{ name: 'shell', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] }],
+        policy: { default: 'allow', rules: [{ name: 'held under load', match: { connection: 'shell', commands: ['echo held-*'] }, action: 'review', approvers: { groups: ['oncall'] } }] },
+      },
+    });
     token = await gateway.token('loader');
   });
   afterAll(() => gateway?.stop());
@@ -107,5 +113,41 @@ describe(`load: ${SESSIONS} concurrent sessions with output`, () => {
       return pids.length === 0 ? pids : undefined;
     }, 10_000, 'session programs to exit');
     expect(leftovers).toEqual([]);
+  });
+
+  it('20 held approvals among streaming sessions: each runs once, after its approval', { timeout: 120_000 }, async () => {
+    const HELD = 20;
+    const approver = await gateway.token('oncall-bob', ['oncall']);
+    const held = Array.from({ length: HELD }, async (_, index) => {
+      const client = await openRaw(gateway.url, token, { connection: 'shell', interactive: false });
+      let output = '';
+      client.onData((_stream, payload) => (output += payload.toString()));
+      client.send({ type: 'run', id: 'h', command: `echo held-${index}` });
+      const hold = await client.waitFor((m) => m.type === 'held', 30_000);
+      return { client, approval: hold.approval as string, output: () => output, index };
+    });
+    // Streaming load at the same time as the holds wait.
+    const streaming = Promise.all(Array.from({ length: 20 }, (_, index) => runOne(gateway, token, index + 1)));
+    const holds = await Promise.all(held);
+    expect(holds.every((hold) => hold.output() === '')).toBe(true);
+    for (const hold of holds) {
+      const response = await fetch(`${gateway.url}/v1/approvals/${hold.approval}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${approver}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'load test' }),
+      });
+      expect(response.status).toBe(200);
+    }
+    for (const hold of holds) {
+      const exit = await hold.client.waitFor((m) => m.type === 'run.exit', 60_000);
+      expect(exit.exitCode).toBe(0);
+      expect(hold.output()).toBe(`held-${hold.index}\n`);
+      hold.client.send({ type: 'close' });
+      await hold.client.waitFor((m) => m.type === 'exit', 30_000);
+      const row = await (await fetch(`${gateway.url}/v1/sessions/${hold.client.sessionId}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      expect(row.commands).toEqual([expect.objectContaining({ text: `echo held-${hold.index}`, decision: 'review', approver: 'oncall-bob', exit_code: 0 })]);
+      expect(recordedOutput(row.recording, hold.client.sessionId).output).toBe(`held-${hold.index}\n`);
+    }
+    await streaming;
   });
 });

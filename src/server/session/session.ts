@@ -451,13 +451,16 @@ export class Session extends EventEmitter {
     }
     if (cancelled.aborted) return this.#reportCancelled(message.id, commandId, text);
     const decision = authorizeRun ? await authorizeRun(this, { id: message.id, text, command: message.command, signal: cancelled }) : { action: 'allow' as const };
+    // A command that ran because an approver released it is recorded as `review`, as the
+    // client's result and the audit call it; `allow` means policy let it run by itself.
+    const recorded = decision.action === 'allow' && decision.approvalId ? 'review' : decision.action;
     store.updateCommand(commandId, {
-      decision: decision.action,
+      decision: recorded,
       rule: decision.rule ?? null,
       approver: decision.approver ?? null,
       approval_id: decision.approvalId ?? null,
     });
-    this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: decision.action, rule: decision.rule, reason: decision.reason, approver: decision.approver, approvalId: decision.approvalId } satisfies CommandEvent);
+    this.emit('command', { commandId, runId: message.id, text, phase: 'decided', decision: recorded, rule: decision.rule, reason: decision.reason, approver: decision.approver, approvalId: decision.approvalId } satisfies CommandEvent);
     if (this.#ended) return;
     if (decision.action === 'deny') {
       store.finishCommand(commandId, 77);
