@@ -3,10 +3,11 @@
  * an idle one, a one-shot run in progress), then a restart on the same data dir. The store must
  * open cleanly (integrity check), every session that was live must read `interrupted`, every
  * recording must parse (at most a torn last line), no session program may run on unrecorded,
- * and the restarted gateway must serve new sessions. Held approvals need the policy module,
- * which is not in this build.
+ * and the restarted gateway must serve new sessions. A command held for approval when the
+ * gateway died must never run: after the restart its approval is expired and cannot be approved.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../../bench/lib/gateway-process.js';
@@ -14,7 +15,13 @@ import { STORE_FILE } from '../../src/server/store/store.js';
 import { openRaw, pollUntil, sessionPids, type RawClient } from './raw-client.js';
 import path from 'node:path';
 
-const CONFIG = { connections: [{ name: 'shell', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] }] };
+const CONFIG = {
+  connections: [
+    { name: 'shell', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] },
+    { name: 'ops', type: 'command', command: ['/bin/bash', '--noprofile', '--norc'] },
+  ],
+  policy: { default: 'allow', rules: [{ name: 'touch needs on-call', match: { connection: 'ops', commands: ['touch'] }, action: 'review', approvers: { groups: ['oncall'] } }] },
+};
 
 /** Parses a recording as a player would; a crash may leave only the last line torn. */
 function parseRecording(file: string): { header: Record<string, unknown>; events: [number, string, string][]; torn: boolean } {
@@ -60,6 +67,11 @@ describe('faults: kill -9 of the gateway with live sessions', () => {
     const runs = await openRaw(first.url, token, { connection: 'shell' });
     track(runs);
     runs.send({ type: 'run', id: 'long', command: 'while :; do echo run-tick; sleep 0.01; done' });
+    // And one command held for approval.
+    const marker = path.join(tmpdir(), `hoop-held-after-crash-${process.pid}`);
+    const heldClient = await openRaw(first.url, token, { connection: 'ops' });
+    heldClient.send({ type: 'run', id: 'held', command: `touch ${marker}` });
+    const held = await heldClient.waitFor((m) => m.type === 'held', 20_000);
     // Everyone is mid-stream when the gateway dies.
     await pollUntil(() => ([...output.entries()].every(([id, text]) => id === idle.sessionId || text.split('tick').length > 20) ? true : undefined), 20_000, 'output from every session');
     const ids = clients.map((c) => c.sessionId);
@@ -78,7 +90,16 @@ describe('faults: kill -9 of the gateway with live sessions', () => {
     db.close();
 
     second = await startGatewayProcess({ config: CONFIG, dataDir: first.dataDir });
-    expect(second.stderr()).toMatch(/sessions\.interrupted count=4/);
+    // The held command: expired by the restart, cannot be approved now, never ran.
+    const approver = await second.token('bob', ['oncall']);
+    const approval = (await (await fetch(`${second.url}/v1/approvals/${held.approval}`, { headers: { authorization: `Bearer ${approver}` } })).json()) as { status: string };
+    expect(approval.status).toBe('expired');
+    const late = await fetch(`${second.url}/v1/approvals/${held.approval}/approve`, { method: 'POST', headers: { authorization: `Bearer ${approver}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(late.status).toBe(409);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(marker)).toBe(false);
+    // Four streaming or idle sessions and the one with the held command.
+    expect(second.stderr()).toMatch(/sessions\.interrupted count=5/);
     const response = await fetch(`${second.url}/v1/sessions?all=true`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     const rows = (await response.json()) as { id: string; state: string; end_reason: string; ended_at: string | null; recording: string; mode: string }[];
