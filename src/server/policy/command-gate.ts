@@ -164,15 +164,9 @@ export class CommandGate implements InputGate {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#disposed) {
-        if (this.#cancelledAt !== undefined) {
-          // The terminal discards keys that reach it while it handles Ctrl-C: let the shell
-          // answer (its new prompt) before the next keys go in.
-          const since = this.#cancelledAt;
-          this.#cancelledAt = undefined;
-          const deadline = Date.now() + 1000;
-          while (this.#lastOutputAt <= since && Date.now() < deadline && !this.#disposed) await this.#nextOutput(50);
-          await this.#quiet();
-        }
+        // Checked here, not inside: an await when nothing was cancelled would let the echo of
+        // these keys reach the screen model before the line start is marked.
+        if (this.#cancelledAt !== undefined) await this.#afterCancel();
         const text = this.#queue.shift()!;
         let pass = '';
         const flush = (): void => {
@@ -185,6 +179,8 @@ export class CommandGate implements InputGate {
           if (key === '\r' || key === '\n') {
             flush();
             await this.#enter(key);
+            // Keys pasted after a cancelled line must wait for the shell's new prompt too.
+            if (index < all.length - 1 && this.#cancelledAt !== undefined) await this.#afterCancel();
             if (index < all.length - 1 || this.#queue.length > 0) await this.#quiet();
             continue;
           }
@@ -322,6 +318,19 @@ export class CommandGate implements InputGate {
         done();
       };
     });
+  }
+
+  /**
+   * After a cancelled line: the terminal discards keys that reach it while it handles Ctrl-C, so
+   * let the shell answer (its new prompt) before the next keys go in.
+   */
+  async #afterCancel(): Promise<void> {
+    if (this.#cancelledAt === undefined) return;
+    const since = this.#cancelledAt;
+    this.#cancelledAt = undefined;
+    const deadline = Date.now() + 1000;
+    while (this.#lastOutputAt <= since && Date.now() < deadline && !this.#disposed) await this.#nextOutput(50);
+    await this.#quiet();
   }
 
   /** Waits until the shell has stopped printing (its answer to the last line), bounded. */
