@@ -25,9 +25,12 @@ export function connectRaw(url: string, token: string): Promise<RawClient> {
   const messages: RawMessage[] = [];
   const waiters: { predicate: (message: RawMessage) => boolean; resolve: (message: RawMessage) => void }[] = [];
   const dataListeners: ((stream: number, payload: Buffer) => void)[] = [];
+  const early: [number, Buffer][] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('message', (data: Buffer, isBinary) => {
     if (isBinary) {
+      // Output that arrives before anyone listens (the first prompt) is kept for the first listener.
+      if (dataListeners.length === 0) early.push([data[0]!, data.subarray(1)]);
       for (const listener of dataListeners) listener(data[0]!, data.subarray(1));
       return;
     }
@@ -44,7 +47,10 @@ export function connectRaw(url: string, token: string): Promise<RawClient> {
     ws,
     messages,
     closed,
-    onData: (listener) => dataListeners.push(listener),
+    onData: (listener) => {
+      dataListeners.push(listener);
+      if (dataListeners.length === 1) for (const [stream, payload] of early.splice(0)) listener(stream, payload);
+    },
     send: (message) => ws.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message)),
     waitFor(predicate, timeoutMs = 15_000) {
       const seen = messages.find(predicate);
