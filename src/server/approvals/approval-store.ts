@@ -4,29 +4,10 @@
  * pending approval into an approved one by itself.
  */
 import type Database from 'better-sqlite3';
-import type { ApprovalDecisionView, ApprovalStatus } from '../../protocol/approval.js';
+import type { ApprovalDecisionView, ApprovalStatus, ApprovalView } from '../../protocol/approval.js';
 
-export interface ApprovalRecord {
-  id: string;
-  status: ApprovalStatus;
-  requester: string;
-  actor?: string;
-  connection: string;
-  sessionId: string;
-  command: string;
-  apiRequest?: string;
-  layer: 'command' | 'api';
-  rule: string;
-  why: string[];
-  groups: string[];
-  count: number;
-  approvals: ApprovalDecisionView[];
-  deniedBy?: string;
-  reason?: string;
-  createdAt: string;
-  expiresAt: string;
-  decidedAt?: string;
-}
+/** An approval as stored: what clients see, less what depends on who is looking. */
+export type ApprovalRecord = Omit<ApprovalView, 'canDecide' | 'cannotDecideBecause'>;
 
 interface Row {
   id: string;
