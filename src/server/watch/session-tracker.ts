@@ -7,21 +7,12 @@
 import { EventEmitter } from 'node:events';
 import type { Gateway } from '../gateway.js';
 import type { CommandEvent, Session } from '../session/session.js';
+import type { LiveSessionInfo } from '../../protocol/messages.js';
 import { WatchLimits } from './limits.js';
 import { RecentOutput } from './recent-output.js';
 
-export interface LiveSessionSummary {
-  id: string;
-  user: string;
-  actor: string | null;
-  connection: string;
-  mode: string;
-  startedAt: string;
-  commands: number;
-  held: boolean;
-  cols: number;
-  rows: number;
-}
+/** A live session as the `sessions` topic shows it (the wire type). */
+export type LiveSessionSummary = LiveSessionInfo;
 
 interface Tracked {
   session: Session;
