@@ -12,7 +12,7 @@
 import type { EventEmitter } from 'node:events';
 import { statSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Agent, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
@@ -305,15 +305,7 @@ export class KubeProxy {
       this.#record(facts, identity, status, started, decision);
     };
     const { credential, agent } = caller.upstream;
-    const upstream = httpsRequest({
-      protocol: 'https:',
-      hostname: credential.server.hostname,
-      port: credential.server.port || 443,
-      method,
-      path: `${credential.server.pathname.replace(/\/$/, '')}${request.url ?? '/'}`,
-      headers: upstreamHeaders(request.headers, credential, false),
-      agent,
-    });
+    const upstream = requestUpstream(credential, agent, method, request, false);
     this.#track(caller.binding.sessionId, response, response);
     this.#track(caller.binding.sessionId, upstream, upstream);
     upstream.on('error', (error) => {
@@ -443,15 +435,7 @@ export class KubeProxy {
     if (socket.destroyed || this.#host.sessions.get(caller.binding.sessionId)?.ended !== false) return void socket.destroy();
 
     const { credential, upgradeAgent } = caller.upstream;
-    const upstream = httpsRequest({
-      protocol: 'https:',
-      hostname: credential.server.hostname,
-      port: credential.server.port || 443,
-      method,
-      path: `${credential.server.pathname.replace(/\/$/, '')}${request.url ?? '/'}`,
-      headers: upstreamHeaders(request.headers, credential, true),
-      agent: upgradeAgent,
-    });
+    const upstream = requestUpstream(credential, upgradeAgent, method, request, true);
     const sessionId = caller.binding.sessionId;
     let upgraded = false;
     this.#track(sessionId, socket, socket);
@@ -530,5 +514,18 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
     });
     request.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
     request.on('error', reject);
+  });
+}
+
+/** The same request to the real API server, with the real credential (`upgrade`: exec/attach/port-forward). */
+function requestUpstream(credential: ClusterCredential, agent: Agent, method: string, request: IncomingMessage, upgrade: boolean): ClientRequest {
+  return httpsRequest({
+    protocol: 'https:',
+    hostname: credential.server.hostname,
+    port: credential.server.port || 443,
+    method,
+    path: `${credential.server.pathname.replace(/\/$/, '')}${request.url ?? '/'}`,
+    headers: upstreamHeaders(request.headers, credential, upgrade),
+    agent,
   });
 }
