@@ -12,13 +12,14 @@ const asker = { identity: { user: 'alice', groups: ['dev'], issuer: 'test' }, co
 function harness() {
   const forwarded: string[] = [];
   const held: string[] = [];
+  const refused: string[] = [];
   const gate = new CommandGate({
     decide: (line) => decider.shellLine(asker, line),
     hold: async (line: string, _decision: LineDecision) => {
       held.push(line);
       return { action: 'deny', reason: 'test' };
     },
-    refuse: () => {},
+    refuse: (_line, decision) => refused.push(decision.why.join('; ')),
     echoWaitMs: 100,
     quietMs: 10,
   });
@@ -33,7 +34,7 @@ function harness() {
     const deadline = Date.now() + 10_000;
     while (!/[\r\x03]/.test(forwarded.join('')) && held.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   };
-  return { gate, forwarded, held, type, enter };
+  return { gate, forwarded, held, refused, type, enter };
 }
 
 describe('CommandGate', () => {
@@ -78,12 +79,13 @@ describe('CommandGate', () => {
   });
 
   it('fails closed when the screen model is gone: the line is cancelled, never run', async () => {
-    const { gate, forwarded, held, type, enter } = harness();
+    const { gate, forwarded, held, refused, type, enter } = harness();
     type('echo ok');
     await stopScreenWorkers();
     await enter();
     expect(held).toEqual([]);
     expect(forwarded.join('')).toBe('echo ok\x03');
+    expect(refused).toEqual([expect.stringMatching(/^the command gate failed \(.*screen.*\); the line was cancelled$/)]);
     gate.dispose();
   });
 });

@@ -132,10 +132,13 @@ export class CommandGate implements InputGate {
       return;
     }
     this.#queue.push(text);
-    this.#pump().catch(() => {
-      // A failure inside the gate never lets a line through: it is cancelled like a deny.
+    this.#pump().catch((error: unknown) => {
+      // A failure inside the gate never lets a line through: it is cancelled like a deny, and the
+      // user is told why (a screen model that cannot start would otherwise cancel lines silently).
       this.#queue = [];
       this.#pumping = false;
+      const why = `the command gate failed (${error instanceof Error ? error.message : String(error)}); the line was cancelled`;
+      this.#options.refuse(this.#typed, { action: 'deny', why: [why], kube: [], complete: true, problems: [] });
       this.#cancel();
     });
   }

@@ -42,6 +42,7 @@ class ScreenWorker {
   readonly #screens = new Map<number, ScreenModel>();
   #nextRequest = 1;
   #failure?: Error;
+  #stopping = false;
 
   constructor() {
     this.#worker = new Worker(workerFile());
@@ -54,6 +55,7 @@ class ScreenWorker {
 
   /** Ends the thread; its screens then answer every question with an error. */
   stop(): Promise<number> {
+    this.#stopping = true;
     return this.#worker.terminate();
   }
 
@@ -101,6 +103,8 @@ class ScreenWorker {
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
+    // Operators must hear of it: until sessions restart, their typed lines are cancelled.
+    if (!this.#stopping) process.emitWarning(`the command gate's screen model stopped: ${error.message}; lines typed in open terminal sessions are cancelled`, 'HoopShellWarning');
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     for (const screen of this.#screens.values()) screen.written(Number.POSITIVE_INFINITY);
