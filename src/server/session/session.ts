@@ -284,8 +284,9 @@ export class Session extends EventEmitter {
 
   #deliver(stream: 1 | 2, visible: Buffer): void {
     if (visible.length === 0) return;
-    this.#recorder?.output(visible);
+    // The client first: an echo's way back is the latency users feel; the rest can follow.
     this.#sink.sendData(stream, visible);
+    this.#recorder?.output(visible);
     this.#gate?.observeOutput?.(visible);
     this.emit('output', stream, visible);
     this.#applyPressure();
