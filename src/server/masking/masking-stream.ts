@@ -62,7 +62,7 @@ function contextScanOf(context: string, n: number, hits: KeywordHits, index: Key
     starts.push(hits.starts[h]! - from);
     ids.push(hits.ids[h]!);
   }
-  return { starts, ids, state: hits.endState, length: context.length, context, index };
+  return { starts, ids, length: context.length, tail: context.slice(Math.max(0, context.length - index.maxLength)), context, index };
 }
 
 function isTokenChar(c: number): boolean {
