@@ -134,9 +134,11 @@ export class KeywordIndex {
     const minEnd = resume ? overlap.length : 0;
     // At the text's start, as if after a newline (entries that begin with one).
     const fromNewline = (!resume || shift === 0) && this.#walk(bytes, at, n, this.#lineStartState, 0, -1, minEnd, shift, hits);
-    // The last positions are walked one by one (the filter reads three bytes, and the depth of
-    // a partial entry at the end is measured there).
-    const tailFrom = Math.max(0, n - Math.max(this.maxLength, 2));
+    // The filter reads four bytes from each position: the last three are walked one by one. A
+    // walk that reaches the end measures a partial entry there (the first such is the longest:
+    // one of four chars or more starts at a candidate, shorter ones start in the last three).
+    const tailFrom = Math.max(0, n - 3);
+    let depth = 0;
     if (filter) {
       const { words, from, to } = filter.run(this.#tables, n);
       for (let w = from; w < to; w += 2) {
@@ -144,17 +146,17 @@ export class KeywordIndex {
         for (let lanes = words[w + 1]!; lanes !== 0; lanes &= lanes - 1) {
           const p = block + 31 - Math.clz32(lanes & -lanes);
           if (p >= tailFrom) break;
-          this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits);
+          if (this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
         }
       }
     } else {
       const first = this.#firstBytes;
-      for (let p = 0; p < tailFrom; p++) if (first[bytes[p]!] === 1) this.#walk(bytes, 0, n, 0, p, p, minEnd, shift, hits);
+      for (let p = 0; p < tailFrom; p++) {
+        if (first[bytes[p]!] === 1 && this.#walk(bytes, 0, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
+      }
     }
-    let depth = 0;
     for (let p = tailFrom; p < n; p++) {
-      const reached = this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits);
-      if (reached && depth === 0) depth = n - p;
+      if (this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
     }
     // The whole text may continue an entry that begins with a newline (the longest suffix).
     if (fromNewline) depth = n + 1;

@@ -77,6 +77,32 @@ function hasSpace(text: string, from: number, to: number): boolean {
   return false;
 }
 
+/**
+ * Index after the last newline before `at` (0 if none). A short JS loop: String#lastIndexOf is a
+ * runtime call that costs more than the few chars back to a line start; long lines use it.
+ */
+function lineStartBefore(text: string, at: number): number {
+  const stop = Math.max(0, at - 256);
+  for (let i = at - 1; i >= stop; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return stop === 0 ? 0 : text.lastIndexOf('\n', stop - 1) + 1;
+}
+
+/** Sorts a short, mostly ordered array in place (Array#sort with a comparator costs more here). */
+function insertionSort<T>(items: T[], before: (a: T, b: T) => boolean): void {
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i]!;
+    let j = i - 1;
+    while (j >= 0 && before(item, items[j]!)) {
+      items[j + 1] = items[j]!;
+      j--;
+    }
+    items[j + 1] = item;
+  }
+}
+
+const spanBefore = (a: Span, b: Span): boolean => a.start < b.start || (a.start === b.start && a.end > b.end);
+const numberBefore = (a: number, b: number): boolean => a < b;
+
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -98,6 +124,8 @@ export class MaskingStream {
    * continues (up to lineContextChars): valid while the context and the index are unchanged.
    */
   #contextScan?: ScanResume & { context: string; index: KeywordIndex };
+  /** Scratch for #detect: which rules already run on the current line. */
+  #marked = new Uint8Array(0);
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#catalog = catalog;
@@ -225,7 +253,7 @@ export class MaskingStream {
     this.#pending = raw.slice(rawEnd);
     // What the next call continues from.
     if (commit > base) {
-      const lastNewline = text.lastIndexOf('\n', commit - 1);
+      const lastNewline = lineStartBefore(text, commit) - 1;
       if (lastNewline >= 0) {
         this.#remember(text.slice(Math.max(0, lastNewline + 1 - MaskingDefaults.historyChars), lastNewline + 1));
         this.#lineContext = text.slice(lastNewline + 1, commit);
@@ -287,13 +315,13 @@ export class MaskingStream {
     let pos = 0;
     const unkeyed = compiled.unkeyed;
     const lineRules: number[] = [];
-    const marked = new Uint8Array(compiled.rules.length);
+    const marked = this.#marked.length === compiled.rules.length ? this.#marked.fill(0) : (this.#marked = new Uint8Array(compiled.rules.length));
     while (pos < n) {
       if (state === null && unkeyed.length === 0) {
         while (h < hits.ids.length && hits.ids[h]! >= keywordCount) h++;
         if (h >= hits.ids.length) break;
         const hitStart = hits.starts[h]!;
-        if (hitStart > pos) pos = Math.max(pos, text.lastIndexOf('\n', hitStart - 1) + 1);
+        if (hitStart > pos) pos = Math.max(pos, lineStartBefore(text, hitStart));
       }
       const newline = text.indexOf('\n', pos);
       const complete = newline !== -1;
@@ -349,7 +377,7 @@ export class MaskingStream {
         }
       }
       if (runRules && lineRules.length > 0) {
-        if (lineRules.length > 1) lineRules.sort((a, b) => a - b);
+        if (lineRules.length > 1) insertionSort(lineRules, numberBefore);
         for (const r of lineRules) {
           const rule = compiled.rules[r]!;
           if (rule.type === 'regex') {
@@ -400,12 +428,12 @@ export class MaskingStream {
       if (state !== null || checkpoints[checkpoints.length - 1]![1] !== null) checkpoints.push([pos, state]);
     }
 
-    const tailStart = text.lastIndexOf('\n') + 1;
+    const tailStart = lineStartBefore(text, n);
     if (tailStart < n) {
       if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold, this.#echo);
       else if (finalKind === 'timer') this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
     }
-    if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+    if (spans.length > 1) insertionSort(spans, spanBefore);
     const merged: Span[] = [];
     for (const span of spans) {
       if (span.end <= span.start) continue;
@@ -413,7 +441,7 @@ export class MaskingStream {
       if (last && span.start < last.end) {
         if (span.end > last.end) last.end = span.end;
         last.token = last.token || span.token;
-      } else merged.push({ ...span });
+      } else merged.push({ start: span.start, end: span.end, label: span.label, token: span.token, tokenChars: span.tokenChars });
     }
     return { spans: merged, commit, checkpoints, hits };
   }
