@@ -25,6 +25,15 @@ export const MaskingDefaults = {
   maxTokenChars: 8192,
 } as const;
 
+const ESC = 0x1b;
+const NEWLINE = 0x0a;
+
+/** Lines at most this long are remembered as clean, at most CLEAN_LINES of them per stream. */
+const CLEAN_LINE_CHARS = 256;
+const CLEAN_LINES = 512;
+/** A clean line's entry: the bits of the rules that ran, plus CLEAN_PAIR × (index + 1) of the pair rule it starts. */
+const CLEAN_PAIR = 2 ** 31;
+
 export interface MaskerOptions {
   holdMs?: number;
   maxHoldBytes?: number;
@@ -124,6 +133,11 @@ export class MaskingStream {
    * continues (up to lineContextChars): valid while the context and the index are unchanged.
    */
   #contextScan?: ScanResume & { context: string; index: KeywordIndex };
+  /**
+   * Complete lines the rules found nothing in, with the rules that ran (bits of their index):
+   * per stream (no text of one session is kept for another), bounded, never a secret.
+   */
+  readonly #cleanLines = new Map<string, number>();
   /** Scratch for #detect: which rules already run on the current line. */
   #marked = new Uint8Array(0);
 
@@ -145,10 +159,41 @@ export class MaskingStream {
   push(chunk: Buffer, echo = false): Buffer {
     this.#echo = echo;
     const hadPending = this.#pending.length > 0;
+    const scanned = hadPending ? undefined : this.#passThrough(chunk);
+    if (scanned === true) return chunk;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
-    const out = this.#process(raw, undefined, chunk);
+    const out = this.#process(raw, undefined, chunk, scanned);
     if (!hadPending && out.length === raw.length && out === raw) return chunk;
     return Buffer.from(out, 'latin1');
+  }
+
+  /**
+   * The common case, without decoding or copying the chunk: nothing held, no multi-line detector
+   * or cut-off token open, no escape byte, and the keyword scan finds no keyword or value in the
+   * chunk or the line it continues and none that may be starting at its end. Then nothing can
+   * be hidden or held: the chunk passes as it is (true), and the stream state moves on exactly
+   * as #process would move it. Otherwise returns the scan (if any) for #process to reuse.
+   */
+  #passThrough(chunk: Buffer): true | KeywordHits | undefined {
+    if (chunk.length === 0) return true;
+    if (this.#state !== null || this.#open !== null || this.#catalog.rules.unkeyed.length > 0 || chunk.indexOf(ESC) !== -1) return undefined;
+    const index = this.#catalog.current().index;
+    const cached = this.#contextScan;
+    const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
+    // The same parts #process scans (its pending part is empty here), so it can reuse the hits.
+    const hits = index.scanParts(resume ? ['', chunk] : [this.#lineContext, '', chunk], resume);
+    if (hits.ids.length > 0 || hits.endDepth > 0) return hits;
+    const context = this.#lineContext;
+    const newline = chunk.lastIndexOf(NEWLINE);
+    if (newline >= 0) {
+      const end = newline + 1;
+      const from = end - MaskingDefaults.historyChars;
+      this.#remember(from >= 0 ? chunk.toString('latin1', from, end) : context.slice(Math.max(0, context.length + from)) + chunk.toString('latin1', 0, end));
+      this.#lineContext = chunk.toString('latin1', end);
+    } else this.#lineContext = context + chunk.toString('latin1');
+    if (this.#lineContext.length > MaskingDefaults.lineContextChars) this.#lineContext = this.#lineContext.slice(-MaskingDefaults.lineContextChars);
+    this.#contextScan = contextScanOf(this.#lineContext, context.length + chunk.length, hits, index);
+    return true;
   }
 
   /**
@@ -174,7 +219,7 @@ export class MaskingStream {
   }
 
   /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
-  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer): string {
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer, scanned?: KeywordHits): string {
     const pending = this.#pending;
     this.#pending = '';
     const final = finalKind !== undefined;
@@ -188,7 +233,7 @@ export class MaskingStream {
     const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
     const rest = !map && chunk && rawLimit === raw.length ? [pending, chunk] : [clean];
     const parts = resume ? rest : [this.#lineContext, ...rest];
-    const detection = this.#detect(text, base, finalKind, parts, resume);
+    const detection = this.#detect(text, base, finalKind, parts, resume, scanned);
     if (!final && text.length - detection.commit > this.#maxHold) {
       this.#pending = pending;
       // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
@@ -278,12 +323,12 @@ export class MaskingStream {
     return out;
   }
 
-  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume, scanned?: KeywordHits): Detection {
     const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
-    const hits = index.scanParts(parts, resume);
+    const hits = scanned ?? index.scanParts(parts, resume);
     const spans: Span[] = [];
     const n = text.length;
     let commit = n;
@@ -378,7 +423,25 @@ export class MaskingStream {
       }
       if (runRules && lineRules.length > 0) {
         if (lineRules.length > 1) insertionSort(lineRules, numberBefore);
-        for (const r of lineRules) {
+        // A complete line these rules found nothing in before finds nothing again (their result
+        // depends on the line alone): repeated lines (YAML keys, `secretKeyRef:`, `- name:
+        // DB_PASSWORD` whose value follows) run no regex. Kept: the rules that ran (bits of their
+        // index) and the pair rule the line starts, if any.
+        let signature = -1;
+        let replay = false;
+        if (complete && state === null && line.length <= CLEAN_LINE_CHARS) {
+          signature = 0;
+          for (const r of lineRules) signature = r < 31 && signature >= 0 ? signature | (1 << r) : -1;
+          const known = signature >= 0 ? this.#cleanLines.get(line) : undefined;
+          if (known !== undefined && known % CLEAN_PAIR === signature) {
+            replay = true;
+            const pair = Math.floor(known / CLEAN_PAIR);
+            if (pair > 0) state = { kind: 'pair', rule: compiled.rules[pair - 1]! };
+          }
+        }
+        const spansBefore = spans.length;
+        let eventful = false;
+        for (const r of replay ? [] : lineRules) {
           const rule = compiled.rules[r]!;
           if (rule.type === 'regex') {
             for (const span of this.#regexSpans(rule, line, pos)) spans.push(span);
@@ -405,6 +468,7 @@ export class MaskingStream {
             if (!complete || state !== null) continue;
             const trigger = kubeTrigger(line);
             if (!trigger) continue;
+            eventful = true; // the outcome depends on the lines around it
             let mode: KubeMaskMode;
             if (trigger.stringData) mode = 'all';
             else {
@@ -420,6 +484,10 @@ export class MaskingStream {
             }
             if (mode !== 'none') state = { kind: 'kube', rule, block: trigger.block, mode };
           }
+        }
+        if (signature >= 0 && !replay && !eventful && (state === null || state.kind === 'pair') && spans.length === spansBefore) {
+          if (this.#cleanLines.size >= CLEAN_LINES) this.#cleanLines.clear();
+          this.#cleanLines.set(line, signature + (state === null ? 0 : (state.rule.index + 1) * CLEAN_PAIR));
         }
       }
       if (commit < n && pos >= commit) break;
