@@ -182,9 +182,10 @@ export class MaskingStream {
     const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
     // The same parts #process scans (its pending part is empty here), so it can reuse the hits.
     const hits = index.scanParts(resume ? ['', chunk] : [this.#lineContext, '', chunk], resume);
-    if (hits.ids.length > 0 || hits.endDepth > 0) return hits;
-    const context = this.#lineContext;
     const newline = chunk.lastIndexOf(NEWLINE);
+    // A keyword or value may be starting in the unfinished last line (none if the chunk ends a line).
+    if (hits.ids.length > 0 || (hits.endDepth > 0 && newline !== chunk.length - 1)) return hits;
+    const context = this.#lineContext;
     if (newline >= 0) {
       const end = newline + 1;
       const from = end - MaskingDefaults.historyChars;
