@@ -112,6 +112,31 @@ function insertionSort<T>(items: T[], before: (a: T, b: T) => boolean): void {
 const spanBefore = (a: Span, b: Span): boolean => a.start < b.start || (a.start === b.start && a.end > b.end);
 const numberBefore = (a: number, b: number): boolean => a < b;
 
+/** What #process lets out: text to insert (placeholders, kept line breaks) and [from, to) ranges of the raw input as two numbers. */
+type Output = (string | number)[];
+
+/** The output's bytes; `raw` is the input the ranges refer to (the chunk itself when nothing was held before it). */
+function outputBuffer(out: Output, raw: Buffer | string): Buffer {
+  if (out.length === 2 && out[0] === 0 && out[1] === raw.length && Buffer.isBuffer(raw)) return raw;
+  let length = 0;
+  for (let i = 0; i < out.length; i++) {
+    const piece = out[i]!;
+    if (typeof piece === 'string') length += piece.length;
+    else length += (out[++i] as number) - piece;
+  }
+  const buffer = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (let i = 0; i < out.length; i++) {
+    const piece = out[i]!;
+    if (typeof piece === 'string') at += buffer.write(piece, at, 'latin1');
+    else {
+      const to = out[++i] as number;
+      at += typeof raw === 'string' ? buffer.write(raw.slice(piece, to), at, 'latin1') : raw.copy(buffer, at, piece, to);
+    }
+  }
+  return buffer;
+}
+
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -163,8 +188,8 @@ export class MaskingStream {
     if (scanned === true) return chunk;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
     const out = this.#process(raw, undefined, chunk, scanned);
-    if (!hadPending && out.length === raw.length && out === raw) return chunk;
-    return Buffer.from(out, 'latin1');
+    // Without held bytes before it, raw offsets are the chunk's own: copy its bytes, not the string.
+    return hadPending ? outputBuffer(out, raw) : outputBuffer(out, chunk);
   }
 
   /**
@@ -204,12 +229,14 @@ export class MaskingStream {
   release(): Buffer {
     if (this.#pending.length === 0) return Buffer.alloc(0);
     this.#echo = false;
-    return Buffer.from(this.#process(this.#pending, 'timer'), 'latin1');
+    const raw = this.#pending;
+    return outputBuffer(this.#process(raw, 'timer'), raw);
   }
 
   /** End of the program's output: release and forget all state. */
   flush(): Buffer {
-    const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
+    const raw = this.#pending;
+    const out = raw.length === 0 ? Buffer.alloc(0) : outputBuffer(this.#process(raw, 'end'), raw);
     this.#lineContext = '';
     this.#contextScan = undefined;
     this.#open = null;
@@ -220,7 +247,7 @@ export class MaskingStream {
   }
 
   /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
-  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer, scanned?: KeywordHits): string {
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer, scanned?: KeywordHits): Output {
     const pending = this.#pending;
     this.#pending = '';
     const final = finalKind !== undefined;
@@ -243,7 +270,7 @@ export class MaskingStream {
     const { spans, commit } = detection;
     const rawOf = map ? (t: number): number => map[t - base]! : (t: number): number => t - base;
     const rawEnd = commit >= text.length ? rawLimit : rawOf(commit);
-    let out = '';
+    const out: Output = [];
     let rawPos = 0;
     let lastSpan: Span | undefined;
     for (const span of spans) {
@@ -251,7 +278,7 @@ export class MaskingStream {
       const to = Math.min(span.end, commit);
       if (from >= to) continue;
       const rs = rawOf(from);
-      if (rs > rawPos) out += raw.slice(rawPos, rs);
+      if (rs > rawPos) out.push(rawPos, rs);
       let placeholder = !(span.start < base && this.#open?.label === span.label);
       lastSpan = span.end >= commit && span.start < commit ? span : lastSpan;
       if (!map) {
@@ -262,12 +289,12 @@ export class MaskingStream {
           let returns = '';
           for (let k = t; k < segmentEnd; k++) if (text.charCodeAt(k) === 13) returns += '\r';
           if (segmentEnd - t > returns.length && placeholder) {
-            out += `[masked:${span.label}]`;
+            out.push(`[masked:${span.label}]`);
             placeholder = false;
           }
-          out += returns;
+          if (returns.length > 0) out.push(returns);
           if (segmentEnd < to) {
-            out += '\n';
+            out.push('\n');
             placeholder = true;
             t = segmentEnd + 1;
           } else t = segmentEnd;
@@ -279,23 +306,23 @@ export class MaskingStream {
       let returns = '';
       for (let t = from; t < to; t++) {
         const rt = rawOf(t);
-        if (rt > r) out += raw.slice(r, rt); // escape sequences inside the secret keep the colours right
+        if (rt > r) out.push(r, rt); // escape sequences inside the secret keep the colours right
         const c = text.charCodeAt(t);
         if (c === 10) {
-          out += returns + '\n';
+          out.push(returns + '\n');
           returns = '';
           placeholder = true;
         } else if (c === 13) returns += '\r';
         else if (placeholder) {
-          out += `[masked:${span.label}]`;
+          out.push(`[masked:${span.label}]`);
           placeholder = false;
         }
         r = rt + 1;
       }
-      out += returns;
+      if (returns.length > 0) out.push(returns);
       rawPos = r;
     }
-    if (rawEnd > rawPos) out += raw.slice(rawPos, rawEnd);
+    if (rawEnd > rawPos) out.push(rawPos, rawEnd);
     this.#pending = raw.slice(rawEnd);
     // What the next call continues from.
     if (commit > base) {
