@@ -207,10 +207,18 @@ export class MaskingStream {
     const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
     // The same parts #process scans (its pending part is empty here), so it can reuse the hits.
     const hits = index.scanParts(resume ? ['', chunk] : [this.#lineContext, '', chunk], resume);
-    const newline = chunk.lastIndexOf(NEWLINE);
-    // A keyword or value may be starting in the unfinished last line (none if the chunk ends a line).
-    if (hits.ids.length > 0 || (hits.endDepth > 0 && newline !== chunk.length - 1)) return hits;
+    if (hits.ids.length > 0) return hits;
     const context = this.#lineContext;
+    const newline = chunk.lastIndexOf(NEWLINE);
+    // A value or a secret's fixed prefix may be starting in the unfinished last line (as #holdTail).
+    const tailLength = newline >= 0 ? chunk.length - newline - 1 : context.length + chunk.length;
+    if (hits.endDepth > 0 && tailLength > 0) {
+      const { valuePrefixes, maxValue } = this.#catalog.current();
+      const longest = Math.min(Math.max(maxValue - 1, this.#catalog.tokenPrefixes.longest), tailLength, hits.endDepth);
+      const m = Math.min(tailLength, longest + 1);
+      const tail = m <= chunk.length ? chunk.toString('latin1', chunk.length - m) : (context + chunk.toString('latin1')).slice(-m);
+      if (this.#startingSecret(tail, tailLength, hits.endDepth, valuePrefixes, maxValue, this.#echo) > 0) return hits;
+    }
     if (newline >= 0) {
       const end = newline + 1;
       const from = end - MaskingDefaults.historyChars;
@@ -623,26 +631,39 @@ export class MaskingStream {
         }
       }
     }
-    // The scan's end state bounds both checks below: no longer suffix starts any keyword or value.
+    // The scan's end state bounds both checks: no longer suffix starts any keyword or value.
     const depth = hits.endDepth;
     if (depth === 0) return;
-    // A value may be starting: any suffix that is a prefix of a known value.
-    for (let k = Math.min(maxValue - 1, n - tailStart, depth); k >= 1; k--) {
-      if (valuePrefixes.has(text.slice(n - k))) {
-        hold(n - k);
+    const longest = Math.min(Math.max(maxValue - 1, this.#catalog.tokenPrefixes.longest), n - tailStart, depth);
+    const k = this.#startingSecret(text.slice(Math.max(tailStart, n - longest - 1)), n - tailStart, depth, valuePrefixes, maxValue, echo);
+    if (k > 0) hold(n - k);
+  }
+
+  /**
+   * How many chars at the end of an unfinished line (its last chars `tail`, at least one more
+   * than the longest that can matter, or all of it; `tailLength` chars in all) are held because
+   * a secret may be starting there (0: none): a suffix that is a prefix of a known value, or of a
+   * secret's fixed prefix (`gh` of `ghp_`; held only so its placeholder stays whole — the prefix
+   * itself is public — so not for a keystroke's echo). `depth` bounds both (the scan's end state).
+   */
+  #startingSecret(tail: string, tailLength: number, depth: number, valuePrefixes: Set<string>, maxValue: number, echo: boolean): number {
+    const t = tail.length;
+    let held = 0;
+    for (let k = Math.min(maxValue - 1, tailLength, depth); k >= 1; k--) {
+      if (valuePrefixes.has(tail.slice(t - k))) {
+        held = k;
         break;
       }
     }
-    // A secret's fixed prefix may be starting (`gh` of `ghp_`): held only so its placeholder
-    // stays whole (the prefix itself is public), so a keystroke's echo is not held for it.
-    if (echo) return;
+    if (echo) return held;
     const prefixes = this.#catalog.tokenPrefixes;
-    for (let k = Math.min(prefixes.longest, n - tailStart, depth); k >= 1; k--) {
-      const suffix = text.slice(n - k);
+    for (let k = Math.min(prefixes.longest, tailLength, depth); k >= 1; k--) {
+      const suffix = tail.slice(t - k);
       if (!prefixes.exact.has(suffix) && !prefixes.folded.has(suffix.toLowerCase())) continue;
-      if (k >= 2 || n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))) hold(n - k);
+      if (k >= 2 || tailLength === 1 || !isWordChar(tail.charCodeAt(t - 2))) held = Math.max(held, k);
       break;
     }
+    return held;
   }
 
   /** At a timed release: a partial token with a secret's fixed prefix, or a partial value, is hidden. */
