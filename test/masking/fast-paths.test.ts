@@ -83,6 +83,9 @@ describe('fast paths', () => {
     const next = '---\napiVersion: v1\nmetadata:\n  name: settings\n';
     const config = 'data:\n  greeting: hello-there\nkind: ConfigMap\n';
     expect(mask([head, next, config])).toContain('greeting: hello-there');
+    // The kind in the remembered lines, the data block after an empty first line of a chunk.
+    expect(mask([head, `\n${data}`])).not.toContain('YWRtaW4tdXNlcg==');
+    expect(mask([head.replace('Secret', 'ConfigMap'), `\n${data}`])).toContain('YWRtaW4tdXNlcg==');
   });
 
   it('never lets a repeated line through because it was clean before: pairs, evictions, and lookalikes', () => {

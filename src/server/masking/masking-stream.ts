@@ -509,7 +509,7 @@ export class MaskingStream {
             if (trigger.stringData) mode = 'all';
             else {
               let kind: string | undefined | 'incomplete' =
-                pos < 8192 ? kindBefore(this.#history.join('') + text.slice(0, pos), this.#historyLength + pos, trigger.block) : kindBefore(text, pos, trigger.block);
+                pos < 8192 ? kindBefore(text, pos, trigger.block, () => this.#history.join('')) : kindBefore(text, pos, trigger.block);
               if (kind === undefined) kind = kindAfter(text, newline + 1, trigger.block);
               if (kind === 'incomplete' && !final) {
                 hold(pos);
