@@ -118,5 +118,12 @@ describe('KeywordIndex', () => {
     // A large text (the memory grows): the hits agree with the scan without the prefilter.
     const plain = new KeywordIndex(shipped, { simd: false });
     expect(found(index.scan(text))).toEqual(found(plain.scan(text)));
+    // Larger than the filter takes (walked without it): still every keyword.
+    const huge = Buffer.alloc(5 * 1024 * 1024, 'x');
+    const at = [0, 1_234_567, huge.length - 'PassWord'.length];
+    for (const position of at) huge.write('PassWord', position, 'latin1');
+    const hits = index.scanParts([huge]);
+    const passw = shipped.indexOf('passw');
+    expect(hits.starts.filter((_, h) => hits.ids[h] === passw)).toEqual(at);
   });
 });

@@ -27,6 +27,9 @@ export interface ScanResume {
   tail: string;
 }
 
+/** Texts up to this size go through the SIMD prefilter (a chunk plus what is held is far less). */
+const MAX_FILTER_BYTES = 4 * 1024 * 1024;
+
 export class KeywordIndex {
   /**
    * The entries' trie, case folded: trie[state * 256 + byte] is the next state, or -1. Scans
@@ -105,7 +108,8 @@ export class KeywordIndex {
     for (const part of parts) n += part.length;
     // Positions in memory are text positions minus `shift`.
     const shift = resume ? resume.length - overlap.length : 0;
-    const filter = this.#filter;
+    // The filter's memory is shared and never shrinks: a rare huge text is walked without it.
+    const filter = n <= MAX_FILTER_BYTES ? this.#filter : undefined;
     let bytes: Uint8Array;
     let at: number;
     if (filter) {

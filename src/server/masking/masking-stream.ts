@@ -25,6 +25,7 @@ export const MaskingDefaults = {
   maxTokenChars: 8192,
 } as const;
 
+const NO_RULES: readonly number[] = [];
 const ESC = 0x1b;
 const NEWLINE = 0x0a;
 
@@ -477,7 +478,7 @@ export class MaskingStream {
         }
         const spansBefore = spans.length;
         let eventful = false;
-        for (const r of replay ? [] : lineRules) {
+        for (const r of replay ? NO_RULES : lineRules) {
           const rule = compiled.rules[r]!;
           if (rule.type === 'regex') {
             for (const span of this.#regexSpans(rule, line, pos)) spans.push(span);
