@@ -1,12 +1,12 @@
 /**
  * SimdFilter: the keyword index's prefilter. A few WebAssembly SIMD instructions test 16 positions
- * at once for "the next three bytes could start one of the entries" (the Teddy scheme: each
- * byte's two nibbles look up 8 bucket bits per position; entries are grouped into 8 buckets),
- * about 20× faster than a byte loop in JavaScript. It only narrows where to look: it may report
- * positions where nothing starts, but never misses one where an entry starts with all three
- * bytes present (the index checks every candidate, and the last positions itself). It never
- * decides what is masked. Where WebAssembly SIMD is unavailable, `create()` returns undefined
- * and the index checks every position instead.
+ * at once for "the next four bytes could start one of the entries" (the Teddy scheme: each byte's
+ * two nibbles look up bucket bits per position; entries are grouped into 16 buckets, 8 per
+ * table), several times faster than a byte loop in JavaScript. It only narrows where to look: it
+ * may report positions where nothing starts, but never misses one where an entry starts and the
+ * four bytes are there (the index walks every candidate, and the last three positions itself).
+ * It never decides what is masked. Where WebAssembly SIMD is unavailable, `shared()` returns
+ * undefined and the index checks every position instead.
  */
 
 /** Positions of an entry the filter looks at, and groups of 8 buckets (16 buckets in all). */
