@@ -31,7 +31,7 @@ const NEWLINE = 0x0a;
 
 /** Lines at most this long are remembered as clean, at most CLEAN_LINES of them per stream. */
 const CLEAN_LINE_CHARS = 256;
-const CLEAN_LINES = 512;
+const CLEAN_LINES = 256;
 /** A clean line's entry: the bits of the rules that ran, plus CLEAN_PAIR × (index + 1) of the pair rule it starts. */
 const CLEAN_PAIR = 2 ** 31;
 
