@@ -1,11 +1,14 @@
 /**
- * Finds every occurrence of many literals in one pass (Aho-Corasick over latin1 chars, ASCII
- * case folded). The masker uses it as a prefilter: rules only run on lines holding one of their
- * keywords, and known secret values are found without a regex. It never decides what to mask.
+ * Finds every occurrence of many literals (latin1 chars, ASCII case folded): a SIMD prefilter
+ * (simd-filter.ts) says where one may start, and a walk of the entries' trie from there confirms
+ * it. The masker uses it as a prefilter: rules only run on lines holding one of their keywords,
+ * and known secret values are found without a regex. It never decides what to mask, and never
+ * misses an occurrence (the filter only skips positions where no entry can start).
  */
+import { bucketTables, INPUT_OFFSET, SimdFilter } from './simd-filter.js';
 
 export interface KeywordHits {
-  /** Index of the first char of each hit, in text order of their ends. */
+  /** Index of the first char of each hit, in text order of their starts. */
   starts: number[];
   /** Entry id of each hit. */
   ids: number[];
@@ -14,88 +17,77 @@ export interface KeywordHits {
    * (case folded): no suffix longer than this can start a keyword or value.
    */
   endDepth: number;
-  /** The automaton's state after the text (to resume a later scan from). */
-  endState: number;
 }
 
-/** A scan already done over the text's beginning: its hits, end state and length. */
+/** A scan already done over the text's beginning: its hits, its length and its last maxLength chars. */
 export interface ScanResume {
   starts: readonly number[];
   ids: readonly number[];
-  state: number;
   length: number;
+  tail: string;
 }
 
-/** Below this many chars one lane is as fast (and the overlap would be a large share). */
-const MIN_TWO_LANES = 1024;
+/** Texts up to this size go through the SIMD prefilter (a chunk plus what is held is far less). */
+const MAX_FILTER_BYTES = 4 * 1024 * 1024;
 
 export class KeywordIndex {
-  /** For each state: the entry ids that end there (own and via fail links), or undefined. */
+  /**
+   * The entries' trie, case folded: trie[state * 256 + byte] is the next state, or -1. Scans
+   * walk it from each position where an entry may start (the prefilter says where).
+   */
+  readonly #trie: Int32Array;
+  /** For each state: the entry ids that end there, or undefined. */
   readonly #outputs: (number[] | undefined)[];
-  readonly #lengths: number[];
-  /** Where a hit starts relative to its end: a leading newline is context, not part of the hit. */
+  /** Where a hit starts relative to its first char: a leading newline is context, not part of the hit. */
   readonly #startOffsets: Int32Array;
-  /** Scans start as if just after a newline: the text handed in always starts at a line start. */
+  /** The state after a newline: text handed in always starts at a line start. */
   readonly #lineStartState: number;
-  /** delta with accepting targets stored as -(state + 1). */
-  readonly #signedDelta: Int32Array;
-  /** Depth of each state in the trie (chars of an entry's prefix it stands for). */
-  readonly #depths: Int32Array;
+  /** Bytes that start an entry (either case): without the SIMD prefilter, only these are walked. */
+  readonly #firstBytes = new Uint8Array(256);
+  readonly #tables: Uint8Array;
+  readonly #filter: SimdFilter | undefined;
   /** Lower-cased proper prefixes of every entry, to see if a text ends in a partial keyword. */
   readonly #prefixes = new Set<string>();
   readonly maxLength: number;
   readonly size: number;
 
-  constructor(entries: readonly string[]) {
+  /** `simd: false` checks every position without the prefilter (as where WebAssembly SIMD is missing). */
+  constructor(entries: readonly string[], options: { simd?: boolean } = {}) {
+    this.#filter = options.simd === false ? undefined : SimdFilter.shared();
     this.size = entries.length;
-    this.#lengths = entries.map((entry) => entry.length);
-    this.maxLength = Math.max(0, ...this.#lengths);
-    const goto: Map<number, number>[] = [new Map()];
-    const own: number[][] = [[]];
-    const depths: number[] = [0];
+    this.maxLength = Math.max(0, ...entries.map((entry) => entry.length));
+    const rows: Int32Array[] = [new Int32Array(256).fill(-1)];
+    const outputs: (number[] | undefined)[] = [undefined];
     entries.forEach((entry, id) => {
       const lower = fold(entry);
       // A keyword that starts with a space or newline marks a line's structure (" data:"); holding
       // every trailing space for it would delay ordinary echo, and it only matters on whole lines.
       if (!/^\s/.test(lower)) for (let k = 1; k < lower.length; k++) this.#prefixes.add(lower.slice(0, k));
+      if (lower.length === 0) return;
       let state = 0;
       for (let i = 0; i < lower.length; i++) {
         const c = lower.charCodeAt(i) & 0xff;
-        let next = goto[state]!.get(c);
-        if (next === undefined) {
-          next = goto.length;
-          goto.push(new Map());
-          own.push([]);
-          depths.push(i + 1);
-          goto[state]!.set(c, next);
+        let next = rows[state]![c]!;
+        if (next === -1) {
+          next = rows.length;
+          rows.push(new Int32Array(256).fill(-1));
+          outputs.push(undefined);
+          rows[state]![c] = next;
+          if (c >= 0x61 && c <= 0x7a) rows[state]![c - 32] = next;
         }
         state = next;
       }
-      if (lower.length > 0) own[state]!.push(id);
+      (outputs[state] ??= []).push(id);
+      const first = lower.charCodeAt(0) & 0xff;
+      this.#firstBytes[first] = 1;
+      if (first >= 0x61 && first <= 0x7a) this.#firstBytes[first - 32] = 1;
     });
-    const states = goto.length;
-    const failure = new Int32Array(states);
-    const order: number[] = [0];
-    for (let i = 0; i < order.length; i++) for (const next of goto[order[i]!]!.values()) order.push(next);
-    const delta = new Int32Array(states * 256);
-    const outputs: (number[] | undefined)[] = new Array(states);
-    for (const state of order) {
-      const merged = [...own[state]!, ...(state === 0 ? [] : (outputs[failure[state]!] ?? []))];
-      outputs[state] = merged.length > 0 ? merged : undefined;
-      for (let b = 0; b < 256; b++) {
-        const c = b >= 0x41 && b <= 0x5a ? b + 32 : b;
-        const next = goto[state]!.get(c);
-        if (next !== undefined) {
-          delta[state * 256 + b] = next;
-          if (state !== 0) failure[next] = delta[failure[state]! * 256 + b]!;
-        } else delta[state * 256 + b] = state === 0 ? 0 : delta[failure[state]! * 256 + b]!;
-      }
-    }
+    this.#trie = new Int32Array(rows.length * 256);
+    rows.forEach((row, state) => this.#trie.set(row, state * 256));
     this.#outputs = outputs;
-    this.#startOffsets = Int32Array.from(entries, (entry) => -entry.length + 1 + (entry.startsWith('\n') ? 1 : 0));
-    this.#lineStartState = delta[10]!;
-    this.#depths = Int32Array.from(depths);
-    this.#signedDelta = delta.map((next) => (outputs[next] ? -next - 1 : next));
+    this.#startOffsets = Int32Array.from(entries, (entry) => (entry.startsWith('\n') ? 1 : 0));
+    this.#lineStartState = rows[0]![10]!;
+    this.#tables = bucketTables(entries.map(fold));
   }
 
   /** Hits in a text that starts at a line start. */
@@ -104,132 +96,99 @@ export class KeywordIndex {
   }
 
   /**
-   * Hits in the concatenation of `parts` (strings of latin1 chars, or bytes: scanning bytes is
-   * faster and spares decoding), positions counted across the parts.
+   * Hits in the concatenation of `parts` (strings of latin1 chars, or bytes), positions counted
+   * across the parts, in order of their starts. With `resume` (an earlier scan of the text's
+   * beginning), only what follows it is scanned, plus the end of it that an entry may span.
    */
   scanParts(parts: readonly (string | Uint8Array)[], resume?: ScanResume): KeywordHits {
-    const hits: KeywordHits = { starts: resume ? resume.starts.slice() : [], ids: resume ? resume.ids.slice() : [], endDepth: 0, endState: 0 };
+    const hits: KeywordHits = { starts: resume ? resume.starts.slice() : [], ids: resume ? resume.ids.slice() : [], endDepth: 0 };
     if (this.size === 0) return hits;
-    // Accepting states are stored negated in the transition table: one load and one test per byte.
-    let state = resume ? resume.state : this.#lineStartState;
-    let offset = resume ? resume.length : 0;
-    for (const part of parts) {
-      state = typeof part === 'string' ? this.#scanString(part, state, offset, hits) : this.#scanBytes(part, state, offset, hits);
-      offset += part.length;
+    const overlap = resume ? resume.tail : '';
+    let n = overlap.length;
+    for (const part of parts) n += part.length;
+    // Positions in memory are text positions minus `shift`.
+    const shift = resume ? resume.length - overlap.length : 0;
+    // The filter's memory is shared and never shrinks: a rare huge text is walked without it.
+    const filter = n <= MAX_FILTER_BYTES ? this.#filter : undefined;
+    let bytes: Uint8Array;
+    let at: number;
+    if (filter) {
+      const room = filter.reserve(n);
+      bytes = room.bytes;
+      at = INPUT_OFFSET;
+      if (overlap.length > 0) room.buffer.write(overlap, at, 'latin1');
+      let offset = at + overlap.length;
+      for (const part of parts) {
+        if (typeof part === 'string') room.buffer.write(part, offset, 'latin1');
+        else bytes.set(part, offset);
+        offset += part.length;
+      }
+    } else {
+      bytes = new Uint8Array(n);
+      at = 0;
+      const buffer = Buffer.from(bytes.buffer);
+      let offset = buffer.write(overlap, 0, 'latin1');
+      for (const part of parts) {
+        if (typeof part === 'string') buffer.write(part, offset, 'latin1');
+        else bytes.set(part, offset);
+        offset += part.length;
+      }
     }
-    hits.endDepth = this.#depths[state]!;
-    hits.endState = state;
+    // Entries already found in the resumed scan end by its end; only later ends are new.
+    const minEnd = resume ? overlap.length : 0;
+    // At the text's start, as if after a newline (entries that begin with one).
+    const fromNewline = (!resume || shift === 0) && this.#walk(bytes, at, n, this.#lineStartState, 0, -1, minEnd, shift, hits);
+    // The filter reads four bytes from each position: the last three are walked one by one. A
+    // walk that reaches the end measures a partial entry there (the first such is the longest:
+    // one of four chars or more starts at a candidate, shorter ones start in the last three).
+    const tailFrom = Math.max(0, n - 3);
+    let depth = 0;
+    if (filter) {
+      const { words, from, to } = filter.run(this.#tables, n);
+      for (let w = from; w < to; w += 2) {
+        const block = words[w]!;
+        for (let lanes = words[w + 1]!; lanes !== 0; lanes &= lanes - 1) {
+          const p = block + 31 - Math.clz32(lanes & -lanes);
+          if (p >= tailFrom) break;
+          if (this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
+        }
+      }
+    } else {
+      const first = this.#firstBytes;
+      for (let p = 0; p < tailFrom; p++) {
+        if (first[bytes[p]!] === 1 && this.#walk(bytes, 0, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
+      }
+    }
+    for (let p = tailFrom; p < n; p++) {
+      if (this.#walk(bytes, at, n, 0, p, p, minEnd, shift, hits) && depth === 0) depth = n - p;
+    }
+    // The whole text may continue an entry that begins with a newline (the longest suffix).
+    if (fromNewline) depth = n + 1;
+    hits.endDepth = depth;
+    if (resume) sortByStart(hits);
     return hits;
   }
 
-  // Two monomorphic loops (a string and a byte array never share one): each stays optimised.
-  // Each runs two independent automata over the two halves of its input in one loop: a DFA step
-  // waits on the previous one, so one lane is bound by load latency and two lanes nearly double
-  // the rate. The second lane starts maxLength - 1 chars before the middle in the root state, so
-  // it finds every keyword ending in its half and ends in the same state a single pass would.
-  #scanString(text: string, state: number, offset: number, hits: KeywordHits): number {
-    const delta = this.#signedDelta;
-    const length = text.length;
-    const mid = length >> 1;
-    let j = mid - this.maxLength + 1;
-    if (length < MIN_TWO_LANES || j <= 0) {
-      for (let i = 0; i < length; i++) {
-        const next = delta[(state << 8) | text.charCodeAt(i)]!;
-        if (next < 0) {
-          state = -next - 1;
-          this.#record(hits, state, offset + i);
-        } else state = next;
-      }
-      return state;
-    }
-    const late: KeywordHits = { starts: [], ids: [], endDepth: 0, endState: 0 };
-    let b = 0;
-    let i = 0;
-    for (; i < mid; i++, j++) {
-      const nextA = delta[(state << 8) | text.charCodeAt(i)]!;
-      const nextB = delta[(b << 8) | text.charCodeAt(j)]!;
-      if ((nextA | nextB) < 0) {
-        if (nextA < 0) {
-          state = -nextA - 1;
-          this.#record(hits, state, offset + i);
-        } else state = nextA;
-        if (nextB < 0) {
-          b = -nextB - 1;
-          if (j >= mid) this.#record(late, b, offset + j);
-        } else b = nextB;
-      } else {
-        state = nextA;
-        b = nextB;
+  /**
+   * Walks the trie from `state` over bytes[p..n) (memory offset `at`), recording every entry that
+   * ends at or after `minEnd` (an entry that began at `origin`; -1: at a virtual newline before
+   * the text). Returns true when the text ran out while the walk could still go on.
+   */
+  #walk(bytes: Uint8Array, at: number, n: number, state: number, p: number, origin: number, minEnd: number, shift: number, hits: KeywordHits): boolean {
+    if (state < 0) return false;
+    const trie = this.#trie;
+    for (let k = p; k < n; k++) {
+      state = trie[(state << 8) | bytes[at + k]!]!;
+      if (state < 0) return false;
+      const ids = this.#outputs[state];
+      if (ids !== undefined && k + 1 > minEnd) {
+        for (const id of ids) {
+          hits.starts.push(origin + this.#startOffsets[id]! + shift);
+          hits.ids.push(id);
+        }
       }
     }
-    for (; j < length; j++) {
-      const next = delta[(b << 8) | text.charCodeAt(j)]!;
-      if (next < 0) {
-        b = -next - 1;
-        this.#record(late, b, offset + j);
-      } else b = next;
-    }
-    for (let k = 0; k < late.ids.length; k++) {
-      hits.starts.push(late.starts[k]!);
-      hits.ids.push(late.ids[k]!);
-    }
-    return b;
-  }
-
-  #scanBytes(bytes: Uint8Array, state: number, offset: number, hits: KeywordHits): number {
-    const delta = this.#signedDelta;
-    const length = bytes.length;
-    const mid = length >> 1;
-    let j = mid - this.maxLength + 1;
-    if (length < MIN_TWO_LANES || j <= 0) {
-      for (let i = 0; i < length; i++) {
-        const next = delta[(state << 8) | bytes[i]!]!;
-        if (next < 0) {
-          state = -next - 1;
-          this.#record(hits, state, offset + i);
-        } else state = next;
-      }
-      return state;
-    }
-    const late: KeywordHits = { starts: [], ids: [], endDepth: 0, endState: 0 };
-    let b = 0;
-    let i = 0;
-    for (; i < mid; i++, j++) {
-      const nextA = delta[(state << 8) | bytes[i]!]!;
-      const nextB = delta[(b << 8) | bytes[j]!]!;
-      if ((nextA | nextB) < 0) {
-        if (nextA < 0) {
-          state = -nextA - 1;
-          this.#record(hits, state, offset + i);
-        } else state = nextA;
-        if (nextB < 0) {
-          b = -nextB - 1;
-          if (j >= mid) this.#record(late, b, offset + j);
-        } else b = nextB;
-      } else {
-        state = nextA;
-        b = nextB;
-      }
-    }
-    for (; j < length; j++) {
-      const next = delta[(b << 8) | bytes[j]!]!;
-      if (next < 0) {
-        b = -next - 1;
-        this.#record(late, b, offset + j);
-      } else b = next;
-    }
-    for (let k = 0; k < late.ids.length; k++) {
-      hits.starts.push(late.starts[k]!);
-      hits.ids.push(late.ids[k]!);
-    }
-    return b;
-  }
-
-  #record(hits: KeywordHits, state: number, end: number): void {
-    for (const id of this.#outputs[state]!) {
-      hits.starts.push(end + this.#startOffsets[id]!);
-      hits.ids.push(id);
-    }
+    return true;
   }
 
   /** Length of the longest suffix of text that is a proper prefix of some entry (0 if none). */
@@ -241,6 +200,17 @@ export class KeywordIndex {
     }
     return 0;
   }
+}
+
+/** Hits in order of their starts (a resumed scan appends entries that began before its last hits). */
+function sortByStart(hits: KeywordHits): void {
+  const { starts, ids } = hits;
+  let sorted = true;
+  for (let h = 1; h < starts.length && sorted; h++) sorted = starts[h - 1]! <= starts[h]!;
+  if (sorted) return;
+  const order = starts.map((_, h) => h).sort((a, b) => starts[a]! - starts[b]! || a - b);
+  hits.starts = order.map((h) => starts[h]!);
+  hits.ids = order.map((h) => ids[h]!);
 }
 
 function fold(text: string): string {

@@ -70,24 +70,34 @@ function endsMapping(line: string, indent: number): boolean {
 
 /**
  * The kind of the mapping holding the data block, from the lines of `text` before `end` (walked
- * backwards, at most 400 lines).
+ * backwards, at most 400 lines), then, if the walk reaches the text's start, the lines of
+ * `earlier()` (complete lines that came before the text; only built when needed).
  */
-export function kindBefore(text: string, end: number, block: KubeBlock): string | undefined {
-  let lineEnd = end;
-  for (let seen = 0; lineEnd > 0 && seen < 400; seen++) {
-    const lineStart = text.lastIndexOf('\n', lineEnd - 2) + 1;
-    const line = text.slice(lineStart, lineEnd - 1);
-    lineEnd = lineStart;
-    if (isBlank(line)) continue;
-    if (/^---/.test(line)) return undefined;
-    const indent = keyIndent(line);
-    if (indent === block.indent) {
-      const kind = KIND_LINE.exec(line);
-      if (kind) return kind[1];
-      if (/^\s*-\s/.test(line)) return undefined; // start of this list item: nothing before it
-    } else if (indent < block.indent) return undefined;
-  }
-  return undefined;
+export function kindBefore(text: string, end: number, block: KubeBlock, earlier?: () => string): string | undefined {
+  let seen = 0;
+  const walk = (source: string, from: number): string | undefined | 'more' => {
+    let lineEnd = from;
+    for (; lineEnd > 0 && seen < 400; seen++) {
+      // (lastIndexOf would read a negative position as 0 and find the newline ending the line)
+      const lineStart = lineEnd >= 2 ? source.lastIndexOf('\n', lineEnd - 2) + 1 : 0;
+      const line = source.slice(lineStart, lineEnd - 1);
+      lineEnd = lineStart;
+      if (isBlank(line)) continue;
+      if (/^---/.test(line)) return undefined;
+      const indent = keyIndent(line);
+      if (indent === block.indent) {
+        const kind = KIND_LINE.exec(line);
+        if (kind) return kind[1];
+        if (/^\s*-\s/.test(line)) return undefined; // start of this list item: nothing before it
+      } else if (indent < block.indent) return undefined;
+    }
+    return lineEnd === 0 && seen < 400 ? 'more' : undefined;
+  };
+  const found = walk(text, end);
+  if (found !== 'more') return found;
+  const before = earlier?.() ?? '';
+  const more = walk(before, before.length);
+  return more === 'more' ? undefined : more;
 }
 
 /** Does this line end the block (so the state machine stops masking)? */

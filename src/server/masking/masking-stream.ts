@@ -25,6 +25,16 @@ export const MaskingDefaults = {
   maxTokenChars: 8192,
 } as const;
 
+const NO_RULES: readonly number[] = [];
+const ESC = 0x1b;
+const NEWLINE = 0x0a;
+
+/** Lines at most this long are remembered as clean, at most CLEAN_LINES of them per stream. */
+const CLEAN_LINE_CHARS = 256;
+const CLEAN_LINES = 256;
+/** A clean line's entry: the bits of the rules that ran, plus CLEAN_PAIR × (index + 1) of the pair rule it starts. */
+const CLEAN_PAIR = 2 ** 31;
+
 export interface MaskerOptions {
   holdMs?: number;
   maxHoldBytes?: number;
@@ -62,7 +72,7 @@ function contextScanOf(context: string, n: number, hits: KeywordHits, index: Key
     starts.push(hits.starts[h]! - from);
     ids.push(hits.ids[h]!);
   }
-  return { starts, ids, state: hits.endState, length: context.length, context, index };
+  return { starts, ids, length: context.length, tail: context.slice(Math.max(0, context.length - index.maxLength)), context, index };
 }
 
 function isTokenChar(c: number): boolean {
@@ -75,6 +85,57 @@ function hasSpace(text: string, from: number, to: number): boolean {
     if (c === 32 || c === 9 || c === 13) return true;
   }
   return false;
+}
+
+/**
+ * Index after the last newline before `at` (0 if none). A short JS loop: String#lastIndexOf is a
+ * runtime call that costs more than the few chars back to a line start; long lines use it.
+ */
+function lineStartBefore(text: string, at: number): number {
+  const stop = Math.max(0, at - 256);
+  for (let i = at - 1; i >= stop; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return stop === 0 ? 0 : text.lastIndexOf('\n', stop - 1) + 1;
+}
+
+/** Sorts a short, mostly ordered array in place (Array#sort with a comparator costs more here). */
+function insertionSort<T>(items: T[], before: (a: T, b: T) => boolean): void {
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i]!;
+    let j = i - 1;
+    while (j >= 0 && before(item, items[j]!)) {
+      items[j + 1] = items[j]!;
+      j--;
+    }
+    items[j + 1] = item;
+  }
+}
+
+const spanBefore = (a: Span, b: Span): boolean => a.start < b.start || (a.start === b.start && a.end > b.end);
+const numberBefore = (a: number, b: number): boolean => a < b;
+
+/** What #process lets out: text to insert (placeholders, kept line breaks) and [from, to) ranges of the raw input as two numbers. */
+type Output = (string | number)[];
+
+/** The output's bytes; `raw` is the input the ranges refer to (the chunk itself when nothing was held before it). */
+function outputBuffer(out: Output, raw: Buffer | string): Buffer {
+  if (out.length === 2 && out[0] === 0 && out[1] === raw.length && Buffer.isBuffer(raw)) return raw;
+  let length = 0;
+  for (let i = 0; i < out.length; i++) {
+    const piece = out[i]!;
+    if (typeof piece === 'string') length += piece.length;
+    else length += (out[++i] as number) - piece;
+  }
+  const buffer = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (let i = 0; i < out.length; i++) {
+    const piece = out[i]!;
+    if (typeof piece === 'string') at += buffer.write(piece, at, 'latin1');
+    else {
+      const to = out[++i] as number;
+      at += typeof raw === 'string' ? buffer.write(raw.slice(piece, to), at, 'latin1') : raw.copy(buffer, at, piece, to);
+    }
+  }
+  return buffer;
 }
 
 function isWordChar(c: number): boolean {
@@ -98,6 +159,13 @@ export class MaskingStream {
    * continues (up to lineContextChars): valid while the context and the index are unchanged.
    */
   #contextScan?: ScanResume & { context: string; index: KeywordIndex };
+  /**
+   * Complete lines the rules found nothing in, with the rules that ran (bits of their index):
+   * per stream (no text of one session is kept for another), bounded, never a secret.
+   */
+  readonly #cleanLines = new Map<string, number>();
+  /** Scratch for #detect: which rules already run on the current line. */
+  #marked = new Uint8Array(0);
 
   constructor(catalog: MaskingCatalog, options: MaskerOptions = {}) {
     this.#catalog = catalog;
@@ -117,10 +185,50 @@ export class MaskingStream {
   push(chunk: Buffer, echo = false): Buffer {
     this.#echo = echo;
     const hadPending = this.#pending.length > 0;
+    const scanned = hadPending ? undefined : this.#passThrough(chunk);
+    if (scanned === true) return chunk;
     const raw = hadPending ? this.#pending + chunk.toString('latin1') : chunk.toString('latin1');
-    const out = this.#process(raw, undefined, chunk);
-    if (!hadPending && out.length === raw.length && out === raw) return chunk;
-    return Buffer.from(out, 'latin1');
+    const out = this.#process(raw, undefined, chunk, scanned);
+    // Without held bytes before it, raw offsets are the chunk's own: copy its bytes, not the string.
+    return hadPending ? outputBuffer(out, raw) : outputBuffer(out, chunk);
+  }
+
+  /**
+   * The common case, without decoding or copying the chunk: nothing held, no multi-line detector
+   * or cut-off token open, no escape byte, and the keyword scan finds no keyword or value in the
+   * chunk or the line it continues and none that may be starting at its end. Then nothing can
+   * be hidden or held: the chunk passes as it is (true), and the stream state moves on exactly
+   * as #process would move it. Otherwise returns the scan (if any) for #process to reuse.
+   */
+  #passThrough(chunk: Buffer): true | KeywordHits | undefined {
+    if (chunk.length === 0) return true;
+    if (this.#state !== null || this.#open !== null || this.#catalog.rules.unkeyed.length > 0 || chunk.indexOf(ESC) !== -1) return undefined;
+    const index = this.#catalog.current().index;
+    const cached = this.#contextScan;
+    const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
+    // The same parts #process scans (its pending part is empty here), so it can reuse the hits.
+    const hits = index.scanParts(resume ? ['', chunk] : [this.#lineContext, '', chunk], resume);
+    if (hits.ids.length > 0) return hits;
+    const context = this.#lineContext;
+    const newline = chunk.lastIndexOf(NEWLINE);
+    // A value or a secret's fixed prefix may be starting in the unfinished last line (as #holdTail).
+    const tailLength = newline >= 0 ? chunk.length - newline - 1 : context.length + chunk.length;
+    if (hits.endDepth > 0 && tailLength > 0) {
+      const { valuePrefixes, maxValue } = this.#catalog.current();
+      const longest = Math.min(Math.max(maxValue - 1, this.#catalog.tokenPrefixes.longest), tailLength, hits.endDepth);
+      const m = Math.min(tailLength, longest + 1);
+      const tail = m <= chunk.length ? chunk.toString('latin1', chunk.length - m) : (context + chunk.toString('latin1')).slice(-m);
+      if (this.#startingSecret(tail, tailLength, hits.endDepth, valuePrefixes, maxValue, this.#echo) > 0) return hits;
+    }
+    if (newline >= 0) {
+      const end = newline + 1;
+      const from = end - MaskingDefaults.historyChars;
+      this.#remember(from >= 0 ? chunk.toString('latin1', from, end) : context.slice(Math.max(0, context.length + from)) + chunk.toString('latin1', 0, end));
+      this.#lineContext = chunk.toString('latin1', end);
+    } else this.#lineContext = context + chunk.toString('latin1');
+    if (this.#lineContext.length > MaskingDefaults.lineContextChars) this.#lineContext = this.#lineContext.slice(-MaskingDefaults.lineContextChars);
+    this.#contextScan = contextScanOf(this.#lineContext, context.length + chunk.length, hits, index);
+    return true;
   }
 
   /**
@@ -130,12 +238,14 @@ export class MaskingStream {
   release(): Buffer {
     if (this.#pending.length === 0) return Buffer.alloc(0);
     this.#echo = false;
-    return Buffer.from(this.#process(this.#pending, 'timer'), 'latin1');
+    const raw = this.#pending;
+    return outputBuffer(this.#process(raw, 'timer'), raw);
   }
 
   /** End of the program's output: release and forget all state. */
   flush(): Buffer {
-    const out = this.#pending.length === 0 ? Buffer.alloc(0) : Buffer.from(this.#process(this.#pending, 'end'), 'latin1');
+    const raw = this.#pending;
+    const out = raw.length === 0 ? Buffer.alloc(0) : outputBuffer(this.#process(raw, 'end'), raw);
     this.#lineContext = '';
     this.#contextScan = undefined;
     this.#open = null;
@@ -146,7 +256,7 @@ export class MaskingStream {
   }
 
   /** `final`: undefined while streaming; 'timer' or 'end' when everything must be released now. */
-  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer): string {
+  #process(raw: string, finalKind: 'timer' | 'end' | undefined, chunk?: Buffer, scanned?: KeywordHits): Output {
     const pending = this.#pending;
     this.#pending = '';
     const final = finalKind !== undefined;
@@ -160,7 +270,7 @@ export class MaskingStream {
     const resume = cached && cached.index === index && cached.context === this.#lineContext ? cached : undefined;
     const rest = !map && chunk && rawLimit === raw.length ? [pending, chunk] : [clean];
     const parts = resume ? rest : [this.#lineContext, ...rest];
-    const detection = this.#detect(text, base, finalKind, parts, resume);
+    const detection = this.#detect(text, base, finalKind, parts, resume, scanned);
     if (!final && text.length - detection.commit > this.#maxHold) {
       this.#pending = pending;
       // Held too long to be one secret: decide on what is there (no guessing at a cut-off token).
@@ -169,7 +279,7 @@ export class MaskingStream {
     const { spans, commit } = detection;
     const rawOf = map ? (t: number): number => map[t - base]! : (t: number): number => t - base;
     const rawEnd = commit >= text.length ? rawLimit : rawOf(commit);
-    let out = '';
+    const out: Output = [];
     let rawPos = 0;
     let lastSpan: Span | undefined;
     for (const span of spans) {
@@ -177,7 +287,7 @@ export class MaskingStream {
       const to = Math.min(span.end, commit);
       if (from >= to) continue;
       const rs = rawOf(from);
-      if (rs > rawPos) out += raw.slice(rawPos, rs);
+      if (rs > rawPos) out.push(rawPos, rs);
       let placeholder = !(span.start < base && this.#open?.label === span.label);
       lastSpan = span.end >= commit && span.start < commit ? span : lastSpan;
       if (!map) {
@@ -188,12 +298,12 @@ export class MaskingStream {
           let returns = '';
           for (let k = t; k < segmentEnd; k++) if (text.charCodeAt(k) === 13) returns += '\r';
           if (segmentEnd - t > returns.length && placeholder) {
-            out += `[masked:${span.label}]`;
+            out.push(`[masked:${span.label}]`);
             placeholder = false;
           }
-          out += returns;
+          if (returns.length > 0) out.push(returns);
           if (segmentEnd < to) {
-            out += '\n';
+            out.push('\n');
             placeholder = true;
             t = segmentEnd + 1;
           } else t = segmentEnd;
@@ -205,27 +315,27 @@ export class MaskingStream {
       let returns = '';
       for (let t = from; t < to; t++) {
         const rt = rawOf(t);
-        if (rt > r) out += raw.slice(r, rt); // escape sequences inside the secret keep the colours right
+        if (rt > r) out.push(r, rt); // escape sequences inside the secret keep the colours right
         const c = text.charCodeAt(t);
         if (c === 10) {
-          out += returns + '\n';
+          out.push(returns + '\n');
           returns = '';
           placeholder = true;
         } else if (c === 13) returns += '\r';
         else if (placeholder) {
-          out += `[masked:${span.label}]`;
+          out.push(`[masked:${span.label}]`);
           placeholder = false;
         }
         r = rt + 1;
       }
-      out += returns;
+      if (returns.length > 0) out.push(returns);
       rawPos = r;
     }
-    if (rawEnd > rawPos) out += raw.slice(rawPos, rawEnd);
+    if (rawEnd > rawPos) out.push(rawPos, rawEnd);
     this.#pending = raw.slice(rawEnd);
     // What the next call continues from.
     if (commit > base) {
-      const lastNewline = text.lastIndexOf('\n', commit - 1);
+      const lastNewline = lineStartBefore(text, commit) - 1;
       if (lastNewline >= 0) {
         this.#remember(text.slice(Math.max(0, lastNewline + 1 - MaskingDefaults.historyChars), lastNewline + 1));
         this.#lineContext = text.slice(lastNewline + 1, commit);
@@ -250,12 +360,12 @@ export class MaskingStream {
     return out;
   }
 
-  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume): Detection {
+  #detect(text: string, base: number, finalKind: 'timer' | 'end' | undefined, parts: (string | Uint8Array)[], resume?: ScanResume, scanned?: KeywordHits): Detection {
     const final = finalKind !== undefined;
     const { rules: compiled } = this.#catalog;
     const { index, forms, valuePrefixes, maxValue } = this.#catalog.current();
     const keywordCount = compiled.keywords.length;
-    const hits = index.scanParts(parts, resume);
+    const hits = scanned ?? index.scanParts(parts, resume);
     const spans: Span[] = [];
     const n = text.length;
     let commit = n;
@@ -287,13 +397,13 @@ export class MaskingStream {
     let pos = 0;
     const unkeyed = compiled.unkeyed;
     const lineRules: number[] = [];
-    const marked = new Uint8Array(compiled.rules.length);
+    const marked = this.#marked.length === compiled.rules.length ? this.#marked.fill(0) : (this.#marked = new Uint8Array(compiled.rules.length));
     while (pos < n) {
       if (state === null && unkeyed.length === 0) {
         while (h < hits.ids.length && hits.ids[h]! >= keywordCount) h++;
         if (h >= hits.ids.length) break;
         const hitStart = hits.starts[h]!;
-        if (hitStart > pos) pos = Math.max(pos, text.lastIndexOf('\n', hitStart - 1) + 1);
+        if (hitStart > pos) pos = Math.max(pos, lineStartBefore(text, hitStart));
       }
       const newline = text.indexOf('\n', pos);
       const complete = newline !== -1;
@@ -349,8 +459,26 @@ export class MaskingStream {
         }
       }
       if (runRules && lineRules.length > 0) {
-        if (lineRules.length > 1) lineRules.sort((a, b) => a - b);
-        for (const r of lineRules) {
+        if (lineRules.length > 1) insertionSort(lineRules, numberBefore);
+        // A complete line these rules found nothing in before finds nothing again (their result
+        // depends on the line alone): repeated lines (YAML keys, `secretKeyRef:`, `- name:
+        // DB_PASSWORD` whose value follows) run no regex. Kept: the rules that ran (bits of their
+        // index) and the pair rule the line starts, if any.
+        let signature = -1;
+        let replay = false;
+        if (complete && state === null && line.length <= CLEAN_LINE_CHARS) {
+          signature = 0;
+          for (const r of lineRules) signature = r < 31 && signature >= 0 ? signature | (1 << r) : -1;
+          const known = signature >= 0 ? this.#cleanLines.get(line) : undefined;
+          if (known !== undefined && known % CLEAN_PAIR === signature) {
+            replay = true;
+            const pair = Math.floor(known / CLEAN_PAIR);
+            if (pair > 0) state = { kind: 'pair', rule: compiled.rules[pair - 1]! };
+          }
+        }
+        const spansBefore = spans.length;
+        let eventful = false;
+        for (const r of replay ? NO_RULES : lineRules) {
           const rule = compiled.rules[r]!;
           if (rule.type === 'regex') {
             for (const span of this.#regexSpans(rule, line, pos)) spans.push(span);
@@ -377,11 +505,12 @@ export class MaskingStream {
             if (!complete || state !== null) continue;
             const trigger = kubeTrigger(line);
             if (!trigger) continue;
+            eventful = true; // the outcome depends on the lines around it
             let mode: KubeMaskMode;
             if (trigger.stringData) mode = 'all';
             else {
               let kind: string | undefined | 'incomplete' =
-                pos < 8192 ? kindBefore(this.#history.join('') + text.slice(0, pos), this.#historyLength + pos, trigger.block) : kindBefore(text, pos, trigger.block);
+                pos < 8192 ? kindBefore(text, pos, trigger.block, () => this.#history.join('')) : kindBefore(text, pos, trigger.block);
               if (kind === undefined) kind = kindAfter(text, newline + 1, trigger.block);
               if (kind === 'incomplete' && !final) {
                 hold(pos);
@@ -393,6 +522,10 @@ export class MaskingStream {
             if (mode !== 'none') state = { kind: 'kube', rule, block: trigger.block, mode };
           }
         }
+        if (signature >= 0 && !replay && !eventful && (state === null || state.kind === 'pair') && spans.length === spansBefore) {
+          if (this.#cleanLines.size >= CLEAN_LINES) this.#cleanLines.clear();
+          this.#cleanLines.set(line, signature + (state === null ? 0 : (state.rule.index + 1) * CLEAN_PAIR));
+        }
       }
       if (commit < n && pos >= commit) break;
       if (!complete) break;
@@ -400,12 +533,12 @@ export class MaskingStream {
       if (state !== null || checkpoints[checkpoints.length - 1]![1] !== null) checkpoints.push([pos, state]);
     }
 
-    const tailStart = text.lastIndexOf('\n') + 1;
+    const tailStart = lineStartBefore(text, n);
     if (tailStart < n) {
       if (!final) this.#holdTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, hold, this.#echo);
       else if (finalKind === 'timer') this.#hidePartialTail(text, tailStart, hits, keywordCount, valuePrefixes, maxValue, spans);
     }
-    if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+    if (spans.length > 1) insertionSort(spans, spanBefore);
     const merged: Span[] = [];
     for (const span of spans) {
       if (span.end <= span.start) continue;
@@ -413,7 +546,7 @@ export class MaskingStream {
       if (last && span.start < last.end) {
         if (span.end > last.end) last.end = span.end;
         last.token = last.token || span.token;
-      } else merged.push({ ...span });
+      } else merged.push({ start: span.start, end: span.end, label: span.label, token: span.token, tokenChars: span.tokenChars });
     }
     return { spans: merged, commit, checkpoints, hits };
   }
@@ -499,26 +632,39 @@ export class MaskingStream {
         }
       }
     }
-    // The scan's end state bounds both checks below: no longer suffix starts any keyword or value.
+    // The scan's end state bounds both checks: no longer suffix starts any keyword or value.
     const depth = hits.endDepth;
     if (depth === 0) return;
-    // A value may be starting: any suffix that is a prefix of a known value.
-    for (let k = Math.min(maxValue - 1, n - tailStart, depth); k >= 1; k--) {
-      if (valuePrefixes.has(text.slice(n - k))) {
-        hold(n - k);
+    const longest = Math.min(Math.max(maxValue - 1, this.#catalog.tokenPrefixes.longest), n - tailStart, depth);
+    const k = this.#startingSecret(text.slice(Math.max(tailStart, n - longest - 1)), n - tailStart, depth, valuePrefixes, maxValue, echo);
+    if (k > 0) hold(n - k);
+  }
+
+  /**
+   * How many chars at the end of an unfinished line (its last chars `tail`, at least one more
+   * than the longest that can matter, or all of it; `tailLength` chars in all) are held because
+   * a secret may be starting there (0: none): a suffix that is a prefix of a known value, or of a
+   * secret's fixed prefix (`gh` of `ghp_`; held only so its placeholder stays whole — the prefix
+   * itself is public — so not for a keystroke's echo). `depth` bounds both (the scan's end state).
+   */
+  #startingSecret(tail: string, tailLength: number, depth: number, valuePrefixes: Set<string>, maxValue: number, echo: boolean): number {
+    const t = tail.length;
+    let held = 0;
+    for (let k = Math.min(maxValue - 1, tailLength, depth); k >= 1; k--) {
+      if (valuePrefixes.has(tail.slice(t - k))) {
+        held = k;
         break;
       }
     }
-    // A secret's fixed prefix may be starting (`gh` of `ghp_`): held only so its placeholder
-    // stays whole (the prefix itself is public), so a keystroke's echo is not held for it.
-    if (echo) return;
+    if (echo) return held;
     const prefixes = this.#catalog.tokenPrefixes;
-    for (let k = Math.min(prefixes.longest, n - tailStart, depth); k >= 1; k--) {
-      const suffix = text.slice(n - k);
+    for (let k = Math.min(prefixes.longest, tailLength, depth); k >= 1; k--) {
+      const suffix = tail.slice(t - k);
       if (!prefixes.exact.has(suffix) && !prefixes.folded.has(suffix.toLowerCase())) continue;
-      if (k >= 2 || n - 1 === tailStart || !isWordChar(text.charCodeAt(n - 2))) hold(n - k);
+      if (k >= 2 || tailLength === 1 || !isWordChar(tail.charCodeAt(t - 2))) held = Math.max(held, k);
       break;
     }
+    return held;
   }
 
   /** At a timed release: a partial token with a secret's fixed prefix, or a partial value, is hidden. */
