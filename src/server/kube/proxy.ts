@@ -24,6 +24,7 @@ import type { ApiAuthorizer, ApiRequestFacts } from '../policy/api-request.js';
 import type { CommandDecision } from '../session/session.js';
 import type { Store } from '../store/store.js';
 import { recordApiRequest } from './api-request-log.js';
+import { relayBytes } from './byte-relay.js';
 import { loadClusterCredential, type ClusterCredential } from './kubeconfig.js';
 import { sendStatus, writeStatusToSocket } from './kube-status.js';
 import { prepareProxyTls } from './proxy-tls.js';
@@ -479,8 +480,8 @@ export class KubeProxy {
       socket.on('close', close);
       socket.on('error', close);
       // Raw bytes both ways: WebSocket frames (v5.channel.k8s.io) or SPDY, never parsed here.
-      upstreamSocket.pipe(socket);
-      socket.pipe(upstreamSocket);
+      relayBytes(upstreamSocket, socket);
+      relayBytes(socket, upstreamSocket);
     });
     upstream.end();
   }
