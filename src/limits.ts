@@ -9,6 +9,13 @@ export const Limits = {
   outputHighWaterBytes: 1024 * 1024,
   /** Paused output resumes once the queue has drained below this. */
   outputLowWaterBytes: 256 * 1024,
+  /**
+   * Output accepted by the recorder and not yet on disk before the program is paused, and where it
+   * resumes. Wider than the client's window: the recorder answers in batches of a few hundred KB,
+   * and a 1 MB window paused a fast program every few batches while the disk kept up.
+   */
+  recordingHighWaterBytes: 8 * 1024 * 1024,
+  recordingLowWaterBytes: 2 * 1024 * 1024,
   /** Largest pty size a client may ask for; bigger requests are clamped. */
   maxCols: 1000,
   maxRows: 1000,

@@ -317,9 +317,10 @@ export class Session extends EventEmitter {
   }
 
   #applyPressure(): void {
+    if (this.#pausedForPressure) return;
     const highWater = this.#services.outputHighWaterBytes ?? Limits.outputHighWaterBytes;
-    const backlog = Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0, this.#gate?.backlogBytes ?? 0);
-    if (!this.#pausedForPressure && backlog > highWater) {
+    const backlog = Math.max(this.#sink.pendingBytes, this.#gate?.backlogBytes ?? 0);
+    if (backlog > highWater || (this.#recorder?.backlogBytes ?? 0) > Limits.recordingHighWaterBytes) {
       this.#pausedForPressure = true;
       this.#program?.pause();
       this.#waitForBacklogs();
@@ -327,15 +328,14 @@ export class Session extends EventEmitter {
   }
 
   /**
-   * The recorder's file stream and the gate's screen model drain on their own schedules: resume
-   * on their drain, not a poll (the client's drain calls #relievePressure itself).
+   * The recorder and the gate's screen model drain on their own schedules: resume on their drain,
+   * not a poll (the client's drain calls #relievePressure itself).
    */
   #waitForBacklogs(): void {
-    const lowWater = Limits.outputLowWaterBytes;
     const check = (): void => {
       if (!this.#pausedForPressure || this.#ended) return;
-      if ((this.#recorder?.backlogBytes ?? 0) > lowWater) this.#recorder!.onceDrained(check);
-      else if ((this.#gate?.backlogBytes ?? 0) > lowWater) this.#gate!.onceBacklogBelow!(lowWater, check);
+      if ((this.#recorder?.backlogBytes ?? 0) > Limits.recordingLowWaterBytes) this.#recorder!.onceDrained(check);
+      else if ((this.#gate?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) this.#gate!.onceBacklogBelow!(Limits.outputLowWaterBytes, check);
       else this.#relievePressure();
     };
     check();
@@ -344,7 +344,8 @@ export class Session extends EventEmitter {
   #relievePressure(force = false): void {
     if (!this.#pausedForPressure) return;
     const lowWater = Limits.outputLowWaterBytes;
-    if (!force && Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0, this.#gate?.backlogBytes ?? 0) > lowWater) return;
+    const drained = Math.max(this.#sink.pendingBytes, this.#gate?.backlogBytes ?? 0) <= lowWater && (this.#recorder?.backlogBytes ?? 0) <= Limits.recordingLowWaterBytes;
+    if (!force && !drained) return;
     this.#pausedForPressure = false;
     this.#program?.resume();
   }
