@@ -14,7 +14,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ScreenPosition, ScreenReply, ScreenRequest } from './screen-protocol.js';
-import { dropScrolledLines, plainPrefixLength } from './scrolled-lines.js';
 
 export type { ScreenPosition } from './screen-protocol.js';
 
@@ -41,6 +40,8 @@ class ScreenWorker {
   readonly #pending = new Map<number, Pending>();
   readonly #screens = new Map<number, ScreenModel>();
   #nextRequest = 1;
+  /** Write buffers the worker gave back: a new one per write would pile up there until its GC. */
+  readonly #spare: ArrayBuffer[] = [];
   #failure?: Error;
   #stopping = false;
 
@@ -79,6 +80,17 @@ class ScreenWorker {
     if (!this.#failure) this.#worker.postMessage(request, transfer);
   }
 
+  /** Sends output bytes: copied into a buffer of the worker's own, which is moved, not cloned. */
+  write(id: number, chunk: Uint8Array): void {
+    if (this.#failure) return;
+    for (let offset = 0; offset < chunk.length; offset += WRITE_BUFFER_BYTES) {
+      const part = chunk.subarray(offset, offset + WRITE_BUFFER_BYTES);
+      const data = this.#spare.pop() ?? new ArrayBuffer(WRITE_BUFFER_BYTES);
+      new Uint8Array(data).set(part);
+      this.#worker.postMessage({ t: 'write', id, data, length: part.length } satisfies ScreenRequest, [data]);
+    }
+  }
+
   ask(build: (req: number) => ScreenRequest): Promise<Extract<ScreenReply, { t: 'answer' }>> {
     if (this.#failure) return Promise.reject(this.#failure);
     const req = this.#nextRequest++;
@@ -90,7 +102,8 @@ class ScreenWorker {
 
   #onReply(reply: ScreenReply): void {
     if (reply.t === 'written') {
-      this.#screens.get(reply.id)?.written(reply.bytes, reply);
+      if (this.#spare.length < MAX_SPARE_BUFFERS && reply.data.byteLength === WRITE_BUFFER_BYTES) this.#spare.push(reply.data);
+      this.#screens.get(reply.id)?.written(reply.bytes);
       return;
     }
     const pending = this.#pending.get(reply.req);
@@ -110,6 +123,10 @@ class ScreenWorker {
     for (const screen of this.#screens.values()) screen.written(Number.POSITIVE_INFINITY);
   }
 }
+
+/** Output goes to the worker in buffers of this size (a pty batch fits one); a few are kept for reuse. */
+const WRITE_BUFFER_BYTES = 64 * 1024;
+const MAX_SPARE_BUFFERS = 16;
 
 /** Worker threads shared by all screens of this process; a screen goes to the least busy one. */
 const workers: ScreenWorker[] = [];
@@ -141,11 +158,6 @@ export class ScreenModel {
   readonly #size: { cols: number; rows: number };
   #worker?: ScreenWorker;
   #inFlight = 0;
-  #seq = 0;
-  /** The last write or resize that was not plain output: until it is parsed, the state is unknown. */
-  #lastNotPlainSeq = 0;
-  /** The worker's last report: after write `seq`, plain output may (or may not) be shortened. */
-  #shortcut = { seq: -1, allowed: false };
   #drainWaiters: { bytes: number; listener: () => void }[] = [];
   readonly #writtenListeners: (() => void)[] = [];
   #disposed = false;
@@ -171,27 +183,14 @@ export class ScreenModel {
 
   write(chunk: Buffer): void {
     if (this.#disposed || chunk.length === 0) return;
-    const seq = ++this.#seq;
-    const plainEnd = plainPrefixLength(chunk);
-    // Shortened here when the worker's last known state still holds (only plain output since):
-    // a big `cat` then crosses to the worker as a screenful, not as megabytes to copy and collect.
-    const known = this.#shortcut.allowed && this.#shortcut.seq >= this.#lastNotPlainSeq;
-    const shortened = known ? dropScrolledLines(chunk, { rows: this.#size.rows, cursorInScrollRegion: true, scrollKeepsOrigin: true }, plainEnd) : chunk;
-    if (plainEnd < chunk.length) this.#lastNotPlainSeq = seq;
-    // A copy of its own, moved (not cloned) to the worker: the chunk may share a pooled buffer.
-    const data = new Uint8Array(shortened);
-    this.#inFlight += data.byteLength;
-    this.#thread.post({ t: 'write', id: this.#id, seq, data }, [data.buffer as ArrayBuffer]);
+    this.#inFlight += chunk.length;
+    this.#thread.write(this.#id, chunk);
   }
 
   resize(cols: number, rows: number): void {
     this.#size.cols = cols;
     this.#size.rows = rows;
-    if (!this.#worker || this.#disposed) return;
-    // A resize moves the buffer around: nothing is shortened until the worker has reported again.
-    const seq = ++this.#seq;
-    this.#lastNotPlainSeq = seq;
-    this.#worker.post({ t: 'resize', id: this.#id, seq, cols, rows });
+    if (this.#worker && !this.#disposed) this.#worker.post({ t: 'resize', id: this.#id, cols, rows });
   }
 
   /** Where the cursor is once all output so far is on the model. */
@@ -224,9 +223,8 @@ export class ScreenModel {
   }
 
   /** The worker parsed `bytes` more (Infinity: the worker is gone, nothing is pending any more). */
-  written(bytes: number, report?: { seq: number; shortcut: boolean }): void {
+  written(bytes: number): void {
     this.#inFlight = Math.max(0, this.#inFlight - bytes);
-    if (report) this.#shortcut = { seq: report.seq, allowed: report.shortcut };
     if (this.#drainWaiters.length > 0) {
       const ready = this.#drainWaiters.filter((waiter) => this.#inFlight <= waiter.bytes);
       this.#drainWaiters = this.#drainWaiters.filter((waiter) => this.#inFlight > waiter.bytes);

@@ -8,17 +8,15 @@ export interface ScreenPosition {
 
 export type ScreenRequest =
   | { t: 'open'; id: number; cols: number; rows: number }
-  | { t: 'write'; id: number; seq: number; data: Uint8Array }
-  | { t: 'resize'; id: number; seq: number; cols: number; rows: number }
+  /** Output: the first `length` bytes of `data` (a buffer moved to the worker and given back). */
+  | { t: 'write'; id: number; data: ArrayBuffer; length: number }
+  | { t: 'resize'; id: number; cols: number; rows: number }
   | { t: 'close'; id: number }
   | { t: 'cursor'; id: number; req: number }
   | { t: 'line'; id: number; req: number; start: ScreenPosition }
   | { t: 'sync'; id: number; req: number };
 
 export type ScreenReply =
-  /**
-   * Write `seq` (of this many bytes) is on the screen model now, which leaves the screen in a state
-   * where plain output may be shortened (`shortcut`, see scrolled-lines.ts) or not.
-   */
-  | { t: 'written'; id: number; seq: number; bytes: number; shortcut: boolean }
+  /** A write of `bytes` is on the screen model now; its buffer comes back for the next write. */
+  | { t: 'written'; id: number; bytes: number; data: ArrayBuffer }
   | { t: 'answer'; req: number; position?: ScreenPosition; line?: string; error?: string };

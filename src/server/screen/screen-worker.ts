@@ -7,8 +7,7 @@
  * Messages are handled in the order they were posted, and every answer waits for the writes
  * posted before its question: an answer always describes the screen after all earlier output.
  * Lines sure to scroll away unseen are cut before parsing (scrolled-lines.ts): a big `cat` costs
- * little more than its last screenful. After each write it reports whether the screen allows that
- * shortcut, so the main thread can cut before sending.
+ * little more than its last screenful.
  * It never sees keystrokes or decisions, only output.
  */
 import { parentPort } from 'node:worker_threads';
@@ -111,15 +110,14 @@ port.on('message', (message: ScreenRequest) => {
       screens.set(message.id, { term: new Terminal({ cols: message.cols, rows: message.rows, scrollback: SCROLLBACK_ROWS, allowProposedApi: true }), queue: [], writing: false });
       return;
     case 'write': {
-      const bytes = message.data.byteLength;
+      const { data: buffer, length } = message;
       enqueue(message.id, (screen) => {
         const { term } = screen;
-        // The main thread shortened what it could already; this catches what it could not know.
-        const data = dropScrolledLines(message.data, { rows: term.rows, ...shortcutState(term) });
+        const data = dropScrolledLines(new Uint8Array(buffer, 0, length), { rows: term.rows, ...shortcutState(term) });
         term.write(data, () => {
           screen.writing = false;
-          const state = shortcutState(term);
-          post({ t: 'written', id: message.id, seq: message.seq, bytes, shortcut: state.cursorInScrollRegion && state.scrollKeepsOrigin });
+          // Parsed: xterm holds no view of the buffer any more, so it can go back.
+          port.postMessage({ t: 'written', id: message.id, bytes: length, data: buffer } satisfies ScreenReply, [buffer]);
           pump(screen);
         });
         return true;

@@ -43,11 +43,7 @@ PLAIN.fill(1, 0x20, 0x7f);
 PLAIN[CR] = 1;
 PLAIN[LF] = 1;
 
-/**
- * How many bytes from the start of `data` are plain (printable ASCII, CR, LF). Plain output keeps
- * the cursor inside the scroll region and never shrinks the buffer: a screen state that allows
- * shortening still allows it after any amount of plain output.
- */
+/** How many bytes from the start of `data` are plain (printable ASCII, CR, LF). */
 export function plainPrefixLength(data: Uint8Array): number {
   const length = data.length;
   let end = 0;
