@@ -8,7 +8,7 @@
  */
 import pkg from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
-import { dropScrolledLines } from '../../src/server/screen/scrolled-lines.js';
+import { dropScrolledLines, plainPrefixLength } from '../../src/server/screen/scrolled-lines.js';
 
 const { Terminal } = pkg;
 type XTerminal = InstanceType<typeof Terminal>;
@@ -129,5 +129,30 @@ describe('dropScrolledLines', () => {
     expect(dropScrolledLines(log, { rows: 24, cursorInScrollRegion: true, scrollKeepsOrigin: false })).toBe(log);
     const colored = Buffer.concat([Buffer.from('\x1b[31m'), log]);
     expect(dropScrolledLines(colored, { rows: 24, cursorInScrollRegion: true, scrollKeepsOrigin: true })).toBe(colored);
+  });
+
+  it('finds the first byte that is not plain, four bytes at a time, as a byte-by-byte reading does', () => {
+    const plain = (byte: number): boolean => (byte >= 0x20 && byte <= 0x7e) || byte === 0x0a || byte === 0x0d;
+    const reference = (data: Uint8Array): number => {
+      let end = 0;
+      while (end < data.length && plain(data[end]!)) end++;
+      return end;
+    };
+    // Every byte value at every offset of every alignment.
+    for (let align = 0; align < 4; align++) {
+      for (let at = 0; at < 11; at++) {
+        for (let byte = 0; byte < 256; byte++) {
+          const data = new Uint8Array(new ArrayBuffer(16), align, 12).fill(0x41);
+          data[at] = byte;
+          expect(plainPrefixLength(data), `byte ${byte} at ${at}, offset ${align}`).toBe(reference(data));
+        }
+      }
+    }
+    const pick = random(99);
+    for (let i = 0; i < 20_000; i++) {
+      const data = new Uint8Array(new ArrayBuffer(48), pick(4), pick(44));
+      for (let j = 0; j < data.length; j++) data[j] = pick(10) < 8 ? 0x20 + pick(95) : pick(256);
+      expect(plainPrefixLength(data)).toBe(reference(data));
+    }
   });
 });

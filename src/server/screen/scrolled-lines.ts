@@ -43,10 +43,29 @@ PLAIN.fill(1, 0x20, 0x7f);
 PLAIN[CR] = 1;
 PLAIN[LF] = 1;
 
-/** How many bytes from the start of `data` are plain (printable ASCII, CR, LF). */
+/**
+ * How many bytes from the start of `data` are plain (printable ASCII, CR, LF). Four bytes at a
+ * time: a word with no byte below 0x20 and none at 0x7f or above is plain; the few others (line
+ * ends, mostly) are looked at byte by byte.
+ */
 export function plainPrefixLength(data: Uint8Array): number {
   const length = data.length;
   let end = 0;
+  const misaligned = (4 - (data.byteOffset % 4)) % 4;
+  while (end < misaligned) {
+    if (end === length || PLAIN[data[end]!] !== 1) return end;
+    end++;
+  }
+  const words = new Uint32Array(data.buffer, data.byteOffset + end, (length - end) >>> 2);
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index]!;
+    const below20 = (word - 0x20202020) & ~word & 0x80808080;
+    const from7f = ((word + 0x01010101) | word) & 0x80808080;
+    if ((below20 | from7f) !== 0) {
+      for (let at = end; at < end + 4; at++) if (PLAIN[data[at]!] !== 1) return at;
+    }
+    end += 4;
+  }
   while (end < length && PLAIN[data[end]!] === 1) end++;
   return end;
 }
