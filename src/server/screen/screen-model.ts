@@ -153,11 +153,23 @@ export async function stopScreenWorkers(): Promise<void> {
   await Promise.all(stopping.map((worker) => worker.stop()));
 }
 
+/**
+ * Output smaller than this (a keystroke's echo, a prompt) is held back on this thread until a
+ * question, more output or a short pause: waking the worker for every echo slowed the echo
+ * itself (~0.15 ms at the median on 2 cores), though the worker's work comes after it.
+ */
+const LAZY_MAX_BYTES = 4096;
+const LAZY_WAIT_MS = 25;
+
 export class ScreenModel {
   readonly #id = nextScreenId++;
   readonly #size: { cols: number; rows: number };
   #worker?: ScreenWorker;
   #inFlight = 0;
+  /** Small output held back (see LAZY_MAX_BYTES), in order, ahead of anything posted later. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #heldTimer?: NodeJS.Timeout;
   #drainWaiters: { bytes: number; listener: () => void }[] = [];
   readonly #writtenListeners: (() => void)[] = [];
   #disposed = false;
@@ -178,35 +190,62 @@ export class ScreenModel {
 
   /** Output bytes handed to the model and not yet parsed. */
   get backlogBytes(): number {
-    return this.#inFlight;
+    return this.#inFlight + this.#heldBytes;
   }
 
   write(chunk: Buffer): void {
     if (this.#disposed || chunk.length === 0) return;
+    if (chunk.length < LAZY_MAX_BYTES && this.#heldBytes + chunk.length < LAZY_MAX_BYTES) {
+      this.#held.push(Buffer.from(chunk));
+      this.#heldBytes += chunk.length;
+      this.#heldTimer ??= setTimeout(() => this.#sendHeld(), LAZY_WAIT_MS).unref();
+      return;
+    }
+    this.#sendHeld();
+    this.#send(chunk);
+  }
+
+  #send(chunk: Buffer): void {
     this.#inFlight += chunk.length;
     this.#thread.write(this.#id, chunk);
+  }
+
+  /** Sends held-back output: before any question or later output, so the order is kept. */
+  #sendHeld(): void {
+    clearTimeout(this.#heldTimer);
+    this.#heldTimer = undefined;
+    if (this.#heldBytes === 0 || this.#disposed) return;
+    const held = this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held, this.#heldBytes);
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#send(held);
   }
 
   resize(cols: number, rows: number): void {
     this.#size.cols = cols;
     this.#size.rows = rows;
-    if (this.#worker && !this.#disposed) this.#worker.post({ t: 'resize', id: this.#id, cols, rows });
+    if (!this.#worker || this.#disposed) return;
+    this.#sendHeld();
+    this.#worker.post({ t: 'resize', id: this.#id, cols, rows });
   }
 
   /** Where the cursor is once all output so far is on the model. */
   async cursor(): Promise<ScreenPosition> {
+    this.#sendHeld();
     const answer = await this.#thread.ask((req) => ({ t: 'cursor', id: this.#id, req }));
     return answer.position!;
   }
 
   /** The text from `start` to the cursor, as the screen shows it; undefined on the alternate screen. */
   async lineFrom(start: ScreenPosition): Promise<string | undefined> {
+    this.#sendHeld();
     const answer = await this.#thread.ask((req) => ({ t: 'line', id: this.#id, req, start }));
     return answer.line;
   }
 
   /** Resolves once all output so far is on the model. */
   async settled(): Promise<void> {
+    this.#sendHeld();
     if (this.#inFlight === 0 || this.#disposed) return;
     await this.#thread.ask((req) => ({ t: 'sync', id: this.#id, req }));
   }
@@ -236,6 +275,9 @@ export class ScreenModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    clearTimeout(this.#heldTimer);
+    this.#held = [];
+    this.#heldBytes = 0;
     this.#worker?.post({ t: 'close', id: this.#id });
     this.#worker?.detach(this.#id);
     this.written(Number.POSITIVE_INFINITY);
