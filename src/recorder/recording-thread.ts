@@ -1,0 +1,95 @@
+/**
+ * One background thread that encodes, writes and hashes every recording of the process, so the
+ * gateway's event loop only copies output bytes into a batch (JSON encoding and SHA-256 of a
+ * 100 MB session took a third of the main thread). It routes the thread's answers to the open
+ * recordings; it must never let a dead thread leave a recording waiting forever: if the thread
+ * dies, every open recording fails (the session then stops, as for a full disk).
+ */
+import { Worker } from 'node:worker_threads';
+import { createJsonLineEscaper } from './json-line-escaper.js';
+import { createOutputEventEncoder } from './output-event-encoder.js';
+import { recordingThreadBody, type FromRecordingThread, type ToRecordingThread } from './recording-thread-body.js';
+
+export interface RecordingDigest {
+  sha256: string;
+  bytes: number;
+}
+
+/** What one open recording hears from the thread. */
+export interface RecordingCallbacks {
+  written(bytes: number): void;
+  failed(error: Error): void;
+  /** The file is closed; no digest when a write failed or the thread died. */
+  closed(digest: RecordingDigest | undefined): void;
+}
+
+export class RecordingThread {
+  static #shared?: RecordingThread;
+
+  /** The process's recording thread, started on first use (and again after a crash). */
+  static shared(): RecordingThread {
+    if (!RecordingThread.#shared || RecordingThread.#shared.#dead) RecordingThread.#shared = new RecordingThread();
+    return RecordingThread.#shared;
+  }
+
+  readonly #worker: Worker;
+  readonly #open = new Map<number, RecordingCallbacks>();
+  #nextId = 1;
+  #dead = false;
+
+  private constructor() {
+    // The files are opened here (the header is written synchronously) and closed by the thread:
+    // fd tracking per thread would warn about that on every close.
+    const factories = [createJsonLineEscaper, createOutputEventEncoder];
+    const source = `${factories.map(String).join('\n')}\n(${String(recordingThreadBody)})(${factories.map((factory) => factory.name).join(', ')});`;
+    this.#worker = new Worker(source, { eval: true, name: 'hoop-recorder', trackUnmanagedFds: false });
+    // Idle, the thread must not keep the process alive; with a recording open it must (close()
+    // waits for it, e.g. during gateway shutdown).
+    this.#worker.unref();
+    this.#worker.on('message', (message: FromRecordingThread) => this.#receive(message));
+    this.#worker.on('error', (error) => this.#die(error));
+    this.#worker.on('exit', (code) => this.#die(new Error(`the recording thread exited (code ${code})`)));
+  }
+
+  /** Registers an open file (the header already written); returns the id to post with. */
+  open(fd: number, header: Uint8Array, callbacks: RecordingCallbacks): number {
+    const id = this.#nextId++;
+    if (this.#dead) {
+      queueMicrotask(() => callbacks.failed(new Error('the recording thread is not running')));
+      return id;
+    }
+    if (this.#open.size === 0) this.#worker.ref();
+    this.#open.set(id, callbacks);
+    this.post({ op: 'open', id, fd, header });
+    return id;
+  }
+
+  post(message: ToRecordingThread): void {
+    if (this.#dead) return;
+    if (message.op === 'output') this.#worker.postMessage(message, [message.data]);
+    else this.#worker.postMessage(message);
+  }
+
+  #receive(message: FromRecordingThread): void {
+    const callbacks = this.#open.get(message.id);
+    if (!callbacks) return;
+    if (message.op === 'ack') callbacks.written(message.bytes);
+    else if (message.op === 'failed') callbacks.failed(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
+    else {
+      this.#open.delete(message.id);
+      if (this.#open.size === 0) this.#worker.unref();
+      callbacks.closed(message.sha256 ? { sha256: message.sha256, bytes: message.bytes } : undefined);
+    }
+  }
+
+  #die(error: Error): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    for (const callbacks of open) {
+      callbacks.failed(error);
+      callbacks.closed(undefined);
+    }
+  }
+}
