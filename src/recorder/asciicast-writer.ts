@@ -118,8 +118,8 @@ export class AsciicastWriter {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let offset = 0;
     while (offset < bytes.length) {
-      // Its own ArrayBuffer (never the shared pool): it is transferred to the thread, not copied.
-      this.#batch ??= Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES);
+      // Its own ArrayBuffer (never Node's shared pool): it is transferred to the thread, not copied.
+      this.#batch ??= this.#thread.batchBuffer(OUTPUT_BATCH_BYTES);
       const copied = bytes.copy(this.#batch, this.#batchLength, offset);
       offset += copied;
       this.#batchLength += copied;

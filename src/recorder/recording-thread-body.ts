@@ -24,8 +24,9 @@ export type ToRecordingThread =
 
 /** Recording thread → main thread. */
 export type FromRecordingThread =
-  /** `bytes` of output (as counted by the main thread) are written: backpressure relief. */
-  | { op: 'ack'; id: number; bytes: number }
+  /** `bytes` of output (as counted by the main thread) are written: backpressure relief. The
+   *  batch's buffer goes back for reuse (a new one per batch piled up until this thread's GC). */
+  | { op: 'ack'; id: number; bytes: number; data: ArrayBuffer }
   | { op: 'failed'; id: number; message: string; code?: string }
   /** The file is closed; `sha256` of every byte in it, absent when a write failed. */
   | { op: 'closed'; id: number; sha256?: string; bytes: number };
@@ -75,7 +76,7 @@ export function recordingThreadBody(createEscaper: typeof createJsonLineEscaper,
     if (!file) return;
     if (message.op === 'output') {
       append(message.id, file, file.encoder.encode(new Uint8Array(message.data, 0, message.length), message.t));
-      send({ op: 'ack', id: message.id, bytes: message.length });
+      port.postMessage({ op: 'ack', id: message.id, bytes: message.length, data: message.data } satisfies FromRecordingThread, [message.data]);
     } else if (message.op === 'line') {
       append(message.id, file, Buffer.from(message.line));
     } else {

@@ -10,6 +10,8 @@ import { createJsonLineEscaper } from './json-line-escaper.js';
 import { createOutputEventEncoder } from './output-event-encoder.js';
 import { recordingThreadBody, type FromRecordingThread, type ToRecordingThread } from './recording-thread-body.js';
 
+const MAX_SPARE_BUFFERS = 32;
+
 export interface RecordingDigest {
   sha256: string;
   bytes: number;
@@ -34,6 +36,8 @@ export class RecordingThread {
 
   readonly #worker: Worker;
   readonly #open = new Map<number, RecordingCallbacks>();
+  /** Batch buffers back from the thread, for the next batches (never more than a few). */
+  readonly #spare: ArrayBuffer[] = [];
   #nextId = 1;
   #dead = false;
 
@@ -64,6 +68,12 @@ export class RecordingThread {
     return id;
   }
 
+  /** A buffer for one output batch, transferred to the thread with it and given back after. */
+  batchBuffer(bytes: number): Buffer {
+    const spare = this.#spare.pop();
+    return spare && spare.byteLength === bytes ? Buffer.from(spare) : Buffer.allocUnsafeSlow(bytes);
+  }
+
   post(message: ToRecordingThread): void {
     if (this.#dead) return;
     if (message.op === 'output') this.#worker.postMessage(message, [message.data]);
@@ -73,7 +83,10 @@ export class RecordingThread {
   #receive(message: FromRecordingThread): void {
     const callbacks = this.#open.get(message.id);
     if (!callbacks) return;
-    if (message.op === 'ack') callbacks.written(message.bytes);
+    if (message.op === 'ack') {
+      if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(message.data);
+      callbacks.written(message.bytes);
+    }
     else if (message.op === 'failed') callbacks.failed(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
     else {
       this.#open.delete(message.id);
