@@ -24,7 +24,9 @@ export interface AsciicastHeader {
 }
 
 const OUTPUT_BATCH_MS = 10;
-const OUTPUT_BATCH_BYTES = 64 * 1024;
+/** Each batch is one message to the thread and one back, tens of µs on the event loop each:
+ *  with 64 KB batches that was still a third of what recording cost the event loop. */
+const OUTPUT_BATCH_BYTES = 256 * 1024;
 
 export class AsciicastWriter {
   readonly file: string;
@@ -67,7 +69,8 @@ export class AsciicastWriter {
       throw error;
     }
     this.#thread = RecordingThread.shared();
-    this.#id = this.#thread.open(fd, headerLine, {
+    // A copy of its own: a small Buffer's ArrayBuffer is Node's shared pool, cloned whole.
+    this.#id = this.#thread.open(fd, new Uint8Array(headerLine), {
       written: (bytes) => {
         this.#inFlight -= bytes;
         this.#wakeDrainListeners();

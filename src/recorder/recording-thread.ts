@@ -10,7 +10,7 @@ import { createJsonLineEscaper } from './json-line-escaper.js';
 import { createOutputEventEncoder } from './output-event-encoder.js';
 import { recordingThreadBody, type FromRecordingThread, type ToRecordingThread } from './recording-thread-body.js';
 
-const MAX_SPARE_BUFFERS = 32;
+const MAX_SPARE_BUFFERS = 8;
 
 export interface RecordingDigest {
   sha256: string;
@@ -59,7 +59,10 @@ export class RecordingThread {
   open(fd: number, header: Uint8Array, callbacks: RecordingCallbacks): number {
     const id = this.#nextId++;
     if (this.#dead) {
-      queueMicrotask(() => callbacks.failed(new Error('the recording thread is not running')));
+      queueMicrotask(() => {
+        callbacks.failed(new Error('the recording thread is not running'));
+        callbacks.closed(undefined);
+      });
       return id;
     }
     if (this.#open.size === 0) this.#worker.ref();
