@@ -83,6 +83,12 @@ export class RecordingThread {
     else this.#worker.postMessage(message);
   }
 
+  /** Stops the thread as a crash would (tests): open recordings fail, the next one starts anew. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
+    this.#die(new Error('the recording thread was stopped'));
+  }
+
   #receive(message: FromRecordingThread): void {
     const callbacks = this.#open.get(message.id);
     if (!callbacks) return;

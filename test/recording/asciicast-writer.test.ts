@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AsciicastWriter } from '../../src/recorder/asciicast-writer.js';
 import { takeRecordingDigest } from '../../src/recorder/recording-digests.js';
+import { RecordingThread } from '../../src/recorder/recording-thread.js';
 import { asciinemaCat } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hoop-writer-'));
@@ -106,5 +107,26 @@ describe('AsciicastWriter', () => {
     expect(writer.backlogBytes).toBe(0);
     await writer.close();
     expect(events(file).map(([, , data]) => data).join('').length).toBe(48 * 64 * 1024);
+  });
+
+  it('fails every open recording when the thread dies, never leaves close() waiting, and starts a new thread after', async () => {
+    const failures: Error[] = [];
+    const file = newFile();
+    const writer = new AsciicastWriter(file, { width: 80, height: 24 }, (error) => failures.push(error));
+    writer.output(Buffer.from('before'));
+    await RecordingThread.shared().terminate();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.message).toMatch(/the recording thread (exited|was stopped)/);
+    writer.output(Buffer.from('after'));
+    await writer.close();
+    expect(writer.digest).toBeUndefined();
+    expect(writer.backlogBytes).toBe(0);
+
+    const next = newFile();
+    const fresh = new AsciicastWriter(next, { width: 80, height: 24 }, (error) => failures.push(error));
+    fresh.output(Buffer.from('fresh'));
+    await fresh.close();
+    expect(events(next).map(([, , data]) => data)).toEqual(['fresh']);
+    expect(failures).toHaveLength(1);
   });
 });
