@@ -27,6 +27,9 @@ const OUTPUT_BATCH_MS = 10;
 /** Each batch is one message to the thread and one back, tens of µs on the event loop each:
  *  with 64 KB batches that was still a third of what recording cost the event loop. */
 const OUTPUT_BATCH_BYTES = 256 * 1024;
+/** A batch starts in the writer's own small buffer and is sent as an exact copy: many sessions
+ *  with a little output each must not take (and drop) a 256 KB buffer every 10 ms. */
+const STAGING_BYTES = 16 * 1024;
 
 export class AsciicastWriter {
   readonly file: string;
@@ -37,7 +40,9 @@ export class AsciicastWriter {
   readonly #onFailure?: (error: Error) => void;
   #closed = false;
   #failure?: Error;
-  /** Output not yet handed to the thread: one event per batch, not per 4 KB pty read. */
+  /** Output not yet handed to the thread: one event per batch, not per 4 KB pty read. It is in
+   *  #staging until it outgrows it, then in #batch (a buffer that is transferred, not copied). */
+  #staging?: Buffer;
   #batch?: Buffer;
   #batchLength = 0;
   #flushTimer?: NodeJS.Timeout;
@@ -120,9 +125,17 @@ export class AsciicastWriter {
     if (this.#closed) return;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let offset = 0;
+    if (!this.#batch && this.#batchLength + bytes.length <= STAGING_BYTES) {
+      this.#staging ??= Buffer.allocUnsafeSlow(STAGING_BYTES);
+      offset = bytes.copy(this.#staging, this.#batchLength);
+      this.#batchLength += offset;
+    }
     while (offset < bytes.length) {
-      // Its own ArrayBuffer (never Node's shared pool): it is transferred to the thread, not copied.
-      this.#batch ??= this.#thread.batchBuffer(OUTPUT_BATCH_BYTES);
+      if (!this.#batch) {
+        // Its own ArrayBuffer (never Node's shared pool): transferred to the thread, not copied.
+        this.#batch = this.#thread.batchBuffer(OUTPUT_BATCH_BYTES);
+        if (this.#batchLength > 0) this.#staging!.copy(this.#batch, 0, 0, this.#batchLength);
+      }
       const copied = bytes.copy(this.#batch, this.#batchLength, offset);
       offset += copied;
       this.#batchLength += copied;
@@ -134,9 +147,9 @@ export class AsciicastWriter {
   #flushOutput(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#batchLength === 0 || !this.#batch) return;
+    if (this.#batchLength === 0) return;
     const length = this.#batchLength;
-    const data = this.#batch.buffer as ArrayBuffer;
+    const data = (this.#batch ?? new Uint8Array(this.#staging!.subarray(0, length))).buffer as ArrayBuffer;
     this.#batch = undefined;
     this.#batchLength = 0;
     if (this.#threadClosed) return;

@@ -38,6 +38,7 @@ export class RecordingThread {
   readonly #open = new Map<number, RecordingCallbacks>();
   /** Batch buffers back from the thread, for the next batches (never more than a few). */
   readonly #spare: ArrayBuffer[] = [];
+  #spareBytes = 0;
   #nextId = 1;
   #dead = false;
 
@@ -73,6 +74,7 @@ export class RecordingThread {
 
   /** A buffer for one output batch, transferred to the thread with it and given back after. */
   batchBuffer(bytes: number): Buffer {
+    this.#spareBytes = bytes;
     const spare = this.#spare.pop();
     return spare && spare.byteLength === bytes ? Buffer.from(spare) : Buffer.allocUnsafeSlow(bytes);
   }
@@ -93,7 +95,8 @@ export class RecordingThread {
     const callbacks = this.#open.get(message.id);
     if (!callbacks) return;
     if (message.op === 'ack') {
-      if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(message.data);
+      // Small batches were sent as exact copies: only full-size buffers are worth keeping.
+      if (message.data.byteLength === this.#spareBytes && this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(message.data);
       callbacks.written(message.bytes);
     }
     else if (message.op === 'failed') callbacks.failed(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));

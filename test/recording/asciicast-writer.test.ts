@@ -48,6 +48,20 @@ describe('AsciicastWriter', () => {
     expect(cat.output).toBe(text.repeat(400).replace(/\r\n/g, '\n'));
   });
 
+  it('keeps every byte across batch sizes: small, outgrowing the small buffer, over a full batch, small again', async () => {
+    const file = newFile();
+    const writer = new AsciicastWriter(file, { width: 80, height: 24 });
+    const sizes = [10, 10_000, 10_000, 300_000, 5, 16 * 1024, 1, 600_000, 3];
+    let expected = '';
+    sizes.forEach((size, index) => {
+      const piece = String.fromCharCode(97 + index).repeat(size);
+      expected += piece;
+      writer.output(Buffer.from(piece));
+    });
+    await writer.close();
+    expect(events(file).map(([, , data]) => data).join('')).toBe(expected);
+  });
+
   it('turns invalid UTF-8 into U+FFFD and a character cut off at the end into one U+FFFD', async () => {
     const file = newFile();
     const writer = new AsciicastWriter(file, { width: 80, height: 24 });
