@@ -193,14 +193,16 @@ export class AsciicastWriter {
     return this.#digest;
   }
 
-  /** Flushes and closes; resolves when the file is complete on disk. */
+  /** Flushes and closes; resolves when the file is complete on disk (at once after a failure). */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#flushOutput();
       this.#closed = true;
       this.#thread.post({ op: 'close', id: this.#id, t: this.#elapsed() });
     }
-    if (this.#threadClosed) return Promise.resolve();
+    // After a write failure the thread writes nothing more to the file (it is final as it is) and
+    // the session is being stopped: it does not wait for the thread's queue to drain.
+    if (this.#threadClosed || this.#failure) return Promise.resolve();
     return new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 }
