@@ -9,7 +9,6 @@
  * imports, no helpers from outside this function (the escaper and node:buffer's `isUtf8` are
  * handed in).
  */
-
 import type { JsonLineEscaper } from './json-line-escaper.js';
 
 export interface OutputEventEncoder {

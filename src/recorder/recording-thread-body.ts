@@ -1,16 +1,15 @@
-import type { createJsonLineEscaper } from './json-line-escaper.js';
-import type { createOutputEventEncoder, OutputEventEncoder } from './output-event-encoder.js';
-
 /**
  * The code that runs inside the recording thread: it turns output bytes into asciicast v2 events
- * (output-event-encoder.ts), appends them to each open recording
- * and hashes every byte it writes, so the audit chain gets the file's SHA-256 without reading the
- * file again. It must never touch a file it was not handed, and never lose the order of events.
+ * (output-event-encoder.ts), appends them to each open recording and hashes every byte it writes,
+ * so the audit chain gets the file's SHA-256 without reading the file again. It must never touch
+ * a file it was not handed, and never lose the order of events.
  *
  * Run as source text in an eval worker (see recording-thread.ts), so the same code runs from
  * dist/ and from the TypeScript sources under vitest: the body is self-contained (only `require`
  * of node built-ins; the encoder factories are handed in, their source placed before this one).
  */
+import type { createJsonLineEscaper } from './json-line-escaper.js';
+import type { createOutputEventEncoder, OutputEventEncoder } from './output-event-encoder.js';
 
 /** Main thread → recording thread. `id` names one open recording. */
 export type ToRecordingThread =
