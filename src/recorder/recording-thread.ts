@@ -48,12 +48,12 @@ export class RecordingThread {
     const factories = [createJsonLineEscaper, createOutputEventEncoder];
     const source = `${factories.map(String).join('\n')}\n(${String(recordingThreadBody)})(${factories.map((factory) => factory.name).join(', ')});`;
     this.#worker = new Worker(source, { eval: true, name: 'hoop-recorder', trackUnmanagedFds: false });
-    // Idle, the thread must not keep the process alive; with a recording open it must (close()
-    // waits for it, e.g. during gateway shutdown).
-    this.#worker.unref();
     this.#worker.on('message', (message: FromRecordingThread) => this.#receive(message));
     this.#worker.on('error', (error) => this.#die(error));
     this.#worker.on('exit', (code) => this.#die(new Error(`the recording thread exited (code ${code})`)));
+    // Idle, the thread must not keep the process alive; with a recording open it must (close()
+    // waits for it, e.g. during gateway shutdown). After the listeners: a 'message' listener refs.
+    this.#worker.unref();
   }
 
   /** Registers an open file (the header already written); returns the id to post with. */
