@@ -198,7 +198,7 @@ export class AsciicastWriter {
     if (!this.#closed) {
       this.#flushOutput();
       this.#closed = true;
-      this.#thread.post({ op: 'close', id: this.#id, t: this.#elapsed() });
+      if (!this.#threadClosed) this.#thread.close(this.#id, this.#elapsed());
     }
     // After a write failure the thread writes nothing more to the file (it is final as it is) and
     // the session is being stopped: it does not wait for the thread's queue to drain.

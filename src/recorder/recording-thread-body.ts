@@ -19,7 +19,9 @@ export type ToRecordingThread =
   | { op: 'output'; id: number; t: number; data: ArrayBuffer; length: number }
   /** A finished event line (input, marker, resize), written as is. */
   | { op: 'line'; id: number; line: string }
-  | { op: 'close'; id: number; t: number };
+  /** `done` (shared): the thread stores 1 (with the digest, see recording-thread.ts) or 2 (no
+   *  digest) at [0] and notifies, so the main thread can wait for it briefly without its loop. */
+  | { op: 'close'; id: number; t: number; done: SharedArrayBuffer };
 
 /** Recording thread → main thread. */
 export type FromRecordingThread =
@@ -28,7 +30,9 @@ export type FromRecordingThread =
   | { op: 'ack'; id: number; bytes: number; data: ArrayBuffer }
   | { op: 'failed'; id: number; message: string; code?: string }
   /** The file is closed; `sha256` of every byte in it, absent when a write failed. */
-  | { op: 'closed'; id: number; sha256?: string; bytes: number };
+  | { op: 'closed'; id: number; sha256?: string; bytes: number }
+  /** The thread runs and reads its messages (sent once, first). */
+  | { op: 'ready' };
 
 export function recordingThreadBody(createEscaper: typeof createJsonLineEscaper, createEncoder: typeof createOutputEventEncoder): void {
   /* eslint-disable @typescript-eslint/no-require-imports -- an eval worker has no import */
@@ -65,6 +69,7 @@ export function recordingThreadBody(createEscaper: typeof createJsonLineEscaper,
     file.bytes += data.length;
   };
 
+  send({ op: 'ready' });
   port.on('message', (message: ToRecordingThread) => {
     if (message.op === 'open') {
       const hash = createHash('sha256').update(message.header);
@@ -86,7 +91,14 @@ export function recordingThreadBody(createEscaper: typeof createJsonLineEscaper,
       } catch {
         /* the bytes are written; a close error changes nothing we could report */
       }
-      send({ op: 'closed', id: message.id, bytes: file.bytes, ...(file.failed ? {} : { sha256: file.hash.digest('hex') }) });
+      const sha256 = file.failed ? undefined : file.hash.digest('hex');
+      // Layout of `done`: Int32 state at 0, Float64 bytes at 8, the 32 digest bytes at 16.
+      const state = new Int32Array(message.done, 0, 1);
+      new Float64Array(message.done, 8, 1)[0] = file.bytes;
+      if (sha256) new Uint8Array(message.done, 16, 32).set(Buffer.from(sha256, 'hex'));
+      Atomics.store(state, 0, sha256 ? 1 : 2);
+      Atomics.notify(state, 0);
+      send({ op: 'closed', id: message.id, bytes: file.bytes, ...(sha256 ? { sha256 } : {}) });
     }
   });
 }

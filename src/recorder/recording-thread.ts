@@ -11,6 +11,8 @@ import { createOutputEventEncoder } from './output-event-encoder.js';
 import { recordingThreadBody, type FromRecordingThread, type ToRecordingThread } from './recording-thread-body.js';
 
 const MAX_SPARE_BUFFERS = 8;
+/** Longest a close() waits for the thread without yielding the event loop (then it waits async). */
+const CLOSE_WAIT_MS = 100;
 
 export interface RecordingDigest {
   sha256: string;
@@ -41,6 +43,8 @@ export class RecordingThread {
   #spareBytes = 0;
   #nextId = 1;
   #dead = false;
+  /** Until the thread has started, close() does not block on it. */
+  #ready = false;
 
   private constructor() {
     // The files are opened here (the header is written synchronously) and closed by the thread:
@@ -91,14 +95,39 @@ export class RecordingThread {
     this.#die(new Error('the recording thread was stopped'));
   }
 
+  /**
+   * Closes a recording. Returns its digest (or null: closed without one) at once if the thread
+   * finished it within CLOSE_WAIT_MS: a session's end then goes on in the same turn, as when the
+   * recording was closed on this thread (its program's exit must not overtake it), and the thread
+   * only has the last batches to write: backpressure bounds them to about a megabyte. Returns
+   * undefined if the caller must wait for `closed`.
+   */
+  close(id: number, t: number): RecordingDigest | null | undefined {
+    if (this.#dead) return undefined;
+    const done = new SharedArrayBuffer(48);
+    this.post({ op: 'close', id, t, done });
+    if (!this.#ready) return undefined;
+    const state = new Int32Array(done, 0, 1);
+    if (Atomics.wait(state, 0, 0, CLOSE_WAIT_MS) === 'timed-out') return undefined;
+    const callbacks = this.#open.get(id);
+    this.#open.delete(id);
+    if (this.#open.size === 0) this.#worker.unref();
+    const digest = Atomics.load(state, 0) === 1 ? { sha256: Buffer.from(new Uint8Array(done, 16, 32)).toString('hex'), bytes: new Float64Array(done, 8, 1)[0]! } : null;
+    callbacks?.closed(digest ?? undefined);
+    return digest;
+  }
+
   #receive(message: FromRecordingThread): void {
+    if (message.op === 'ready') {
+      this.#ready = true;
+      return;
+    }
+    // Small batches were sent as exact copies: only full-size buffers are worth keeping (also
+    // from acks that arrive after a close() that did not wait for them).
+    if (message.op === 'ack' && message.data.byteLength === this.#spareBytes && this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(message.data);
     const callbacks = this.#open.get(message.id);
     if (!callbacks) return;
-    if (message.op === 'ack') {
-      // Small batches were sent as exact copies: only full-size buffers are worth keeping.
-      if (message.data.byteLength === this.#spareBytes && this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(message.data);
-      callbacks.written(message.bytes);
-    }
+    if (message.op === 'ack') callbacks.written(message.bytes);
     else if (message.op === 'failed') callbacks.failed(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
     else {
       this.#open.delete(message.id);
