@@ -3,8 +3,11 @@
  * browser replay page of a ~50 MB recording can play. `benchRecording()` returns the numbers;
  * run alone with `node dist/bench/recording.js`. "Off" replaces the recorder's output() with a
  * no-op for the measured run only: the gateway has no switch to stop recording, on purpose.
+ * On a shared machine throughput swings with the load, so it also reports CPU time per run (run
+ * and close, which seals the recording): of the event-loop thread (gateway and bench client, Linux
+ * only) and of the whole process (with the recording thread).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +24,14 @@ export interface RecordingBenchResult {
   offMBps: number;
   /** on / off: 1.0 means recording costs nothing. */
   ratio: number;
+  /** Median CPU ms per run of the event-loop thread (Linux /proc; undefined elsewhere). */
+  onLoopCpuMs?: number;
+  offLoopCpuMs?: number;
+  /** onLoopCpuMs / offLoopCpuMs: what recording costs the event loop (1.0: nothing). */
+  loopCpuRatio?: number;
+  /** Median CPU ms per run of the whole process, the recording thread included. */
+  onProcessCpuMs: number;
+  offProcessCpuMs: number;
   replayRecordingMB?: number;
   /** From navigation to the player knowing its duration (able to play); undefined without chromium. */
   replayOpenMs?: number;
@@ -28,16 +39,41 @@ export interface RecordingBenchResult {
 
 const LINE = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789';
 
-async function throughput(client: GatewayClient, bytes: number): Promise<{ seconds: number; sessionId: string }> {
+/** CPU ms of this process's main (event-loop) thread so far, or undefined off Linux. */
+function loopCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+interface Run {
+  seconds: number;
+  sessionId: string;
+  loopCpuMs?: number;
+  processCpuMs: number;
+}
+
+async function throughput(client: GatewayClient, bytes: number): Promise<Run> {
   const session = await client.openSession({ connection: 'shell' });
   let received = 0;
   session.on('data', (_stream, chunk) => (received += chunk.length));
+  const loopBefore = loopCpuMs();
+  const processBefore = processCpuMs();
   const started = process.hrtime.bigint();
   await session.run(`yes ${LINE} | head -c ${bytes}`).result;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await session.close();
+  const loopAfter = loopCpuMs();
   if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
-  return { seconds, sessionId: session.id };
+  return { seconds, sessionId: session.id, processCpuMs: processCpuMs() - processBefore, ...(loopBefore !== undefined && loopAfter !== undefined ? { loopCpuMs: loopAfter - loopBefore } : {}) };
 }
 
 function median(values: number[]): number {
@@ -55,20 +91,32 @@ export async function benchRecording(options: { bytes?: number; rounds?: number;
   try {
     const token = await mintToken(gateway.signingKey, { user: 'bench', groups: ['audit'], ttlSeconds: 3600 });
     const client = new GatewayClient({ url: gateway.url, token });
-    const on: number[] = [];
-    const off: number[] = [];
+    const on: Run[] = [];
+    const off: Run[] = [];
     const realOutput = AsciicastWriter.prototype.output;
     await throughput(client, 1_000_000); // warm-up
     for (let round = 0; round < rounds; round += 1) {
-      on.push(bytes / 1e6 / (await throughput(client, bytes)).seconds);
+      on.push(await throughput(client, bytes));
       AsciicastWriter.prototype.output = function noRecording() {};
       try {
-        off.push(bytes / 1e6 / (await throughput(client, bytes)).seconds);
+        off.push(await throughput(client, bytes));
       } finally {
         AsciicastWriter.prototype.output = realOutput;
       }
     }
-    const result: RecordingBenchResult = { bytesPerRun: bytes, onMBps: median(on), offMBps: median(off), ratio: median(on) / median(off) };
+    const mbps = (runs: Run[]): number => median(runs.map((run) => bytes / 1e6 / run.seconds));
+    const loop = (runs: Run[]): number | undefined => (runs.every((run) => run.loopCpuMs !== undefined) ? median(runs.map((run) => run.loopCpuMs!)) : undefined);
+    const result: RecordingBenchResult = {
+      bytesPerRun: bytes,
+      onMBps: mbps(on),
+      offMBps: mbps(off),
+      ratio: mbps(on) / mbps(off),
+      onLoopCpuMs: loop(on),
+      offLoopCpuMs: loop(off),
+      loopCpuRatio: loop(on) && loop(off) ? loop(on)! / loop(off)! : undefined,
+      onProcessCpuMs: Math.round(median(on.map((run) => run.processCpuMs))),
+      offProcessCpuMs: Math.round(median(off.map((run) => run.processCpuMs))),
+    };
 
     const big = await throughput(client, options.replayBytes ?? 48_000_000);
     const cast = path.join(gateway.recordingsDir, `${big.sessionId}.cast`);

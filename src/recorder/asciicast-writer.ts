@@ -3,10 +3,15 @@
  * at most a torn last line). It receives only output that has already been masked: it must never
  * be handed clear text. Markers follow src/recorder/markers.ts; `i` (input) events only when the
  * connection asks for them (`recordInput`).
+ *
+ * The event loop only copies output bytes into a batch; the recording thread (recording-thread.ts)
+ * decodes, encodes, writes and hashes them, in the order the events were given here.
  */
-import { closeSync, createWriteStream, mkdirSync, openSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { publishRecordingDigest } from './recording-digests.js';
+import { RecordingThread, type RecordingDigest } from './recording-thread.js';
 
 export interface AsciicastHeader {
   width: number;
@@ -19,20 +24,34 @@ export interface AsciicastHeader {
 }
 
 const OUTPUT_BATCH_MS = 10;
-const OUTPUT_BATCH_CHARS = 64 * 1024;
+/** Each batch is one message to the thread and one back, tens of µs on the event loop each:
+ *  with 64 KB batches that was still a third of what recording cost the event loop. */
+const OUTPUT_BATCH_BYTES = 256 * 1024;
+/** A batch starts in the writer's own small buffer and is sent as an exact copy: many sessions
+ *  with a little output each must not take (and drop) a 256 KB buffer every 10 ms. */
+const STAGING_BYTES = 16 * 1024;
 
 export class AsciicastWriter {
   readonly file: string;
-  readonly #stream: WriteStream;
   readonly #startedAt: number;
-  readonly #decoder = new StringDecoder('utf8');
+  readonly #thread: RecordingThread;
+  readonly #id: number;
   readonly #inputDecoder = new StringDecoder('utf8');
+  readonly #onFailure?: (error: Error) => void;
   #closed = false;
   #failure?: Error;
-  /** Output decoded but not yet written: one event per batch, not per 4 KB pty read. */
-  #pendingOutput: string[] = [];
-  #pendingLength = 0;
+  /** Output not yet handed to the thread: one event per batch, not per 4 KB pty read. It is in
+   *  #staging until it outgrows it, then in #batch (a buffer that is transferred, not copied). */
+  #staging?: Buffer;
+  #batch?: Buffer;
+  #batchLength = 0;
   #flushTimer?: NodeJS.Timeout;
+  /** Output bytes handed to the thread and not yet written. */
+  #inFlight = 0;
+  #drainListeners: (() => void)[] = [];
+  #threadClosed = false;
+  #closeWaiters: (() => void)[] = [];
+  #digest?: RecordingDigest;
 
   /**
    * Opens the file and writes the header synchronously, so a recording that cannot be written
@@ -41,22 +60,48 @@ export class AsciicastWriter {
    */
   constructor(file: string, header: AsciicastHeader, onFailure?: (error: Error) => void) {
     this.file = file;
+    this.#onFailure = onFailure;
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.#startedAt = Date.now();
     const { width, height, ...rest } = header;
     const fd = openSync(file, 'wx', 0o600);
+    const headerLine = Buffer.from(`${JSON.stringify({ version: 2, width, height, timestamp: Math.floor(this.#startedAt / 1000), ...rest })}\n`);
     try {
-      writeSync(fd, `${JSON.stringify({ version: 2, width, height, timestamp: Math.floor(this.#startedAt / 1000), ...rest })}\n`);
+      let offset = 0;
+      while (offset < headerLine.length) offset += writeSync(fd, headerLine, offset, headerLine.length - offset);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
-    this.#stream = createWriteStream(file, { fd, flags: 'a' });
-    this.#stream.on('error', (error) => {
-      if (this.#failure) return;
-      this.#failure = error;
-      onFailure?.(error);
+    this.#thread = RecordingThread.shared();
+    // A copy of its own: a small Buffer's ArrayBuffer is Node's shared pool, cloned whole.
+    this.#id = this.#thread.open(fd, new Uint8Array(headerLine), {
+      written: (bytes) => {
+        this.#inFlight -= bytes;
+        this.#wakeDrainListeners();
+      },
+      failed: (error) => this.#fail(error),
+      closed: (digest) => {
+        this.#threadClosed = true;
+        this.#inFlight = 0;
+        this.#wakeDrainListeners();
+        if (digest) {
+          this.#digest = digest;
+          publishRecordingDigest(this.file, digest);
+        }
+        for (const resolve of this.#closeWaiters.splice(0)) resolve();
+      },
     });
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#onFailure?.(error);
+  }
+
+  #wakeDrainListeners(): void {
+    for (const listener of this.#drainListeners.splice(0)) listener();
   }
 
   /** Seconds since the start, as asciicast wants them. */
@@ -66,33 +111,50 @@ export class AsciicastWriter {
 
   #event(code: string, data: string): void {
     if (this.#closed || data === '') return;
-    if (code !== 'o') this.#flushOutput();
-    this.#stream.write(`${JSON.stringify([this.#elapsed(), code, data])}\n`);
+    this.#flushOutput();
+    this.#thread.post({ op: 'line', id: this.#id, line: `${JSON.stringify([this.#elapsed(), code, data])}\n` });
   }
 
   /**
-   * Output is batched for at most OUTPUT_BATCH_MS or OUTPUT_BATCH_CHARS: writing one event and
-   * one file write per pty read cost the gateway more than the bytes. Any other event (input,
-   * marker, resize) and close() write the batch first, so the order of events is kept.
+   * Output is batched for at most OUTPUT_BATCH_MS or OUTPUT_BATCH_BYTES: one event and one
+   * message to the thread per pty read cost more than the bytes. Any other event (input, marker,
+   * resize) and close() send the batch first, so the order of events is kept. The bytes are
+   * copied at once: the caller may reuse its buffer.
    */
   output(chunk: Buffer | string): void {
     if (this.#closed) return;
-    const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
-    if (text === '') return;
-    this.#pendingOutput.push(text);
-    this.#pendingLength += text.length;
-    if (this.#pendingLength >= OUTPUT_BATCH_CHARS) this.#flushOutput();
-    else this.#flushTimer ??= setTimeout(() => this.#flushOutput(), OUTPUT_BATCH_MS);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let offset = 0;
+    if (!this.#batch && this.#batchLength + bytes.length <= STAGING_BYTES) {
+      this.#staging ??= Buffer.allocUnsafeSlow(STAGING_BYTES);
+      offset = bytes.copy(this.#staging, this.#batchLength);
+      this.#batchLength += offset;
+    }
+    while (offset < bytes.length) {
+      if (!this.#batch) {
+        // Its own ArrayBuffer (never Node's shared pool): transferred to the thread, not copied.
+        this.#batch = this.#thread.batchBuffer(OUTPUT_BATCH_BYTES);
+        if (this.#batchLength > 0) this.#staging!.copy(this.#batch, 0, 0, this.#batchLength);
+      }
+      const copied = bytes.copy(this.#batch, this.#batchLength, offset);
+      offset += copied;
+      this.#batchLength += copied;
+      if (this.#batchLength === OUTPUT_BATCH_BYTES) this.#flushOutput();
+    }
+    if (this.#batchLength > 0) this.#flushTimer ??= setTimeout(() => this.#flushOutput(), OUTPUT_BATCH_MS);
   }
 
   #flushOutput(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#pendingLength === 0) return;
-    const data = this.#pendingOutput.length === 1 ? this.#pendingOutput[0]! : this.#pendingOutput.join('');
-    this.#pendingOutput = [];
-    this.#pendingLength = 0;
-    this.#stream.write(`${JSON.stringify([this.#elapsed(), 'o', data])}\n`);
+    if (this.#batchLength === 0) return;
+    const length = this.#batchLength;
+    const data = (this.#batch ?? new Uint8Array(this.#staging!.subarray(0, length))).buffer as ArrayBuffer;
+    this.#batch = undefined;
+    this.#batchLength = 0;
+    if (this.#threadClosed) return;
+    this.#inFlight += length;
+    this.#thread.post({ op: 'output', id: this.#id, t: this.#elapsed(), data, length });
   }
 
   /** Keystrokes: only for connections with `recordInput: true` (a no-echo password would be kept). */
@@ -110,12 +172,15 @@ export class AsciicastWriter {
 
   /** Bytes accepted but not yet written to the file (for backpressure). */
   get backlogBytes(): number {
-    return this.#stream.writableLength + this.#pendingLength;
+    return this.#inFlight + this.#batchLength;
   }
 
-  /** Calls `listener` once the file has taken what was queued (at once if nothing waits). */
+  /**
+   * Calls `listener` once the thread has written more of what was queued (at once if nothing
+   * waits); the caller checks backlogBytes again and waits anew if it is still too high.
+   */
   onceDrained(listener: () => void): void {
-    if (this.#stream.writableNeedDrain && !this.#stream.destroyed) this.#stream.once('drain', listener);
+    if (this.#inFlight > 0 && !this.#threadClosed) this.#drainListeners.push(listener);
     else setImmediate(listener);
   }
 
@@ -123,16 +188,21 @@ export class AsciicastWriter {
     return this.#failure;
   }
 
-  /** Flushes and closes; resolves when the file is complete on disk. */
+  /** SHA-256 and size of the whole file as written, once closed (absent after a write failure). */
+  get digest(): RecordingDigest | undefined {
+    return this.#digest;
+  }
+
+  /** Flushes and closes; resolves when the file is complete on disk (at once after a failure). */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    const rest = this.#decoder.end();
-    if (rest) this.output(rest);
-    this.#flushOutput();
-    this.#closed = true;
-    return new Promise((resolve) => {
-      this.#stream.end(() => resolve());
-      this.#stream.once('error', () => resolve());
-    });
+    if (!this.#closed) {
+      this.#flushOutput();
+      this.#closed = true;
+      if (!this.#threadClosed) this.#thread.close(this.#id, this.#elapsed());
+    }
+    // After a write failure the thread writes nothing more to the file (it is final as it is) and
+    // the session is being stopped: it does not wait for the thread's queue to drain.
+    if (this.#threadClosed || this.#failure) return Promise.resolve();
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 }

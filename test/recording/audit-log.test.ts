@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { publishRecordingDigest } from '../../src/recorder/recording-digests.js';
 import { placeCommands } from '../../src/recorder/replay-page.js';
 import { AuditChain } from '../../src/server/audit/audit-chain.js';
 import { listAuditCommands, resolveSince } from '../../src/server/audit/audit-query.js';
@@ -64,6 +66,36 @@ describe('AuditLog on the event feed', () => {
 
   it('a listener failure never reaches the emitter', () => {
     expect(() => events.emit('session.end', undefined, undefined)).not.toThrow();
+  });
+});
+
+describe('sealing a recording', () => {
+  it('takes the digest its writer computed (no second read of the file), and hashes the file only without one', () => {
+    const sealDir = mkdtempSync(path.join(tmpdir(), 'hoop-audit-seal-'));
+    const sealStore = Store.open(sealDir);
+    try {
+      const recordings = path.join(sealDir, 'recordings');
+      mkdirSync(recordings, { recursive: true });
+      const chain = new AuditChain(sealStore.db, recordings);
+      const log = new AuditLog(chain, silentLogger);
+      const file = path.join(recordings, 's-9.cast');
+      writeFileSync(file, 'on disk\n');
+      const fields = { sessionId: 's-9', user: 'alice', actor: null, connection: 'shell' };
+      // A digest that differs from the file shows which one was used.
+      publishRecordingDigest(file, { sha256: 'a'.repeat(64), bytes: 8 });
+      log.recordingFinished(file, fields);
+      log.recordingFinished(file, fields);
+      const sealed = chain.rows({ kinds: ['recording'] }).map((row) => JSON.parse(row.data) as { sha256: string; bytes: number });
+      expect(sealed).toEqual([
+        { file: 's-9.cast', sha256: 'a'.repeat(64), bytes: 8 },
+        { file: 's-9.cast', sha256: createHash('sha256').update('on disk\n').digest('hex'), bytes: 8 },
+      ]);
+      // verify always re-reads the file: the made-up digest is caught, naming row and file.
+      expect(chain.verify()).toMatchObject({ intact: false, row: 1, file, reason: expect.stringContaining('no longer matches its SHA-256') });
+    } finally {
+      sealStore.close();
+      rmSync(sealDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -41,7 +41,7 @@ export function rowHash(row: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
-/** Synchronous on purpose: it runs inside session end, before the store may close. */
+/** Synchronous on purpose: `audit verify` and crash sealing (live sessions use the writer's digest). */
 export function sha256File(file: string): { sha256: string; bytes: number } {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1024 * 1024);

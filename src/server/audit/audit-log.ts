@@ -10,6 +10,7 @@ import { describeError } from '../../errors.js';
 import type { Logger } from '../log.js';
 import type { CommandEvent, Session } from '../session/session.js';
 import type { Store } from '../store/store.js';
+import { takeRecordingDigest } from '../../recorder/recording-digests.js';
 import { sha256File, type AuditChain, type AuditEntry } from './audit-chain.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter listeners take any arguments
@@ -38,11 +39,15 @@ export class AuditLog {
     }
   }
 
-  /** Hashes a closed recording into the chain. */
+  /**
+   * Seals a closed recording into the chain: with the digest its writer computed while writing
+   * (no second read of a 100 MB file on the event loop), else (after a crash) by hashing the file.
+   */
   recordingFinished(file: string, fields: Pick<AuditEntry, 'sessionId' | 'user' | 'actor' | 'connection'>): void {
+    const written = takeRecordingDigest(file);
     if (!existsSync(file)) return;
     try {
-      const { sha256, bytes } = sha256File(file);
+      const { sha256, bytes } = written ?? sha256File(file);
       this.write({ kind: 'recording', ...fields, data: { file: path.basename(file), sha256, bytes } });
     } catch (error) {
       this.#logger.log('error', 'audit.recording-hash-failed', { file, error: describeError(error) });
