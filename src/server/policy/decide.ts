@@ -88,6 +88,11 @@ class StrictestSoFar {
 
 const ACTIONS: PolicyAction[] = ['allow', 'review', 'deny'];
 
+/** A hot-path decision with the line's facts; literal objects, as a spread of mixed shapes is slow. */
+function lineDecision(decision: PolicyDecision, kube: KubeFacts[], complete: boolean, problems: string[]): LineDecision {
+  return decision.rule ? { action: decision.action, rule: decision.rule, why: decision.why, kube, complete, problems } : { action: decision.action, why: decision.why, kube, complete, problems };
+}
+
 export class PolicyDecider {
   constructor(
     readonly engine: PolicyEngine,
@@ -102,7 +107,7 @@ export class PolicyDecider {
     const best = new StrictestSoFar(this.engine);
     for (const item of kube) best.add(factsOf(asker, asker.connection, item, undefined));
     if (this.engine.hasCommandRules) best.add(factsOf(asker, asker.connection, undefined, { program: 'kubectl', args: words.map((text) => ({ text, dynamic: false })) }));
-    return { ...best.decision(), kube, complete: true, problems: [] };
+    return lineDecision(best.decision(), kube, true, []);
   }
 
   /** A shell command line: every simple command, kubectl ones also as Kubernetes operations. */
@@ -130,7 +135,7 @@ export class PolicyDecider {
     }
     const problems = this.#problems(asker, analysis);
     if (problems.length > 0) best.addRuleless(this.unparsable, this.#unparsableWhy(problems));
-    return { ...best.decision(), kube, complete: analysis.complete, problems };
+    return lineDecision(best.decision(), kube, analysis.complete, problems);
   }
 
   /** What makes a line `policy.unparsable`: only where some rule or the default could hold or refuse. */
@@ -181,7 +186,8 @@ export class PolicyDecider {
     const kube = apiKubeFacts(facts);
     const asker: Asker = { identity: facts.identity, connection: facts.connection };
     if (options.explain) return { ...this.engine.explain({ ...base(asker), kube }), kube };
-    return { ...this.engine.decide(factsOf(asker, facts.connection, kube, undefined)), kube };
+    const decision = this.engine.decide(factsOf(asker, facts.connection, kube, undefined));
+    return decision.rule ? { action: decision.action, rule: decision.rule, why: decision.why, kube } : { action: decision.action, why: decision.why, kube };
   }
 }
 
