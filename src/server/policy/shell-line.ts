@@ -159,8 +159,26 @@ function findBrace(text: string, from: number): number {
   return -1;
 }
 
-const OPERATORS = ['&&', '||', ';;', '|&', '|', '&', ';', '(', ')', '\n'];
-const OPERATOR_START = new Set(['&', '|', ';', '(', ')', '\n']);
+/** The control operator at `index`, longest first (`&&` before `&`), or undefined. */
+function operatorAt(text: string, index: number): string | undefined {
+  const next = text[index + 1];
+  switch (text[index]) {
+    case '&':
+      return next === '&' ? '&&' : '&';
+    case '|':
+      return next === '|' ? '||' : next === '&' ? '|&' : '|';
+    case ';':
+      return next === ';' ? ';;' : ';';
+    case '(':
+      return '(';
+    case ')':
+      return ')';
+    case '\n':
+      return '\n';
+    default:
+      return undefined;
+  }
+}
 const REDIRECTS = ['<<<', '<<-', '<<', '&>>', '&>', '>>', '>|', '>&', '<&', '<>', '>', '<'];
 
 function tokenize(text: string, reader: Reader): Token[] {
@@ -233,7 +251,7 @@ function tokenize(text: string, reader: Reader): Token[] {
       tokens.push(token);
       continue;
     }
-    const op = OPERATOR_START.has(char) ? OPERATORS.find((candidate) => text.startsWith(candidate, index)) : undefined;
+    const op = operatorAt(text, index);
     if (op) {
       index += op.length;
       tokens.push({ kind: 'op', op });
@@ -565,6 +583,8 @@ const WRAPPERS: Record<string, { valueFlags: string[]; positional?: number }> = 
   unbuffer: { valueFlags: [] },
 };
 
+const WRAPPER_BY_NAME = new Map(Object.entries(WRAPPERS));
+
 function emit(pending: Pending, pipedIn: boolean, reader: Reader): void {
   if (pending.redirs.length === 0) {
     // No redirections: stdin is the pipe or the terminal (the general path below gives the same).
@@ -619,7 +639,8 @@ function command(words: CommandWord[], stdin: { stdinText?: string; stdinUnknown
     }
     return;
   }
-  const wrapper = WRAPPERS[name];
+  // Names inherited from Object.prototype never get here (the interpreter check above throws on them).
+  const wrapper = WRAPPER_BY_NAME.get(name);
   if (wrapper) {
     let index = 0;
     while (index < args.length) {
