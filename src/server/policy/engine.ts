@@ -1,6 +1,8 @@
 /**
  * The policy engine: rules from config, precompiled into matchers once, then decided per request.
  * Several matching rules: the strictest action wins (deny > review > allow); none: `policy.default`.
+ * A bitset index over the rules' fields (rule-index.ts) picks the few rules worth testing, so a
+ * decision does not walk every rule; `explain` still tests them all, one by one.
  * It only decides; holding, approving and telling the user belong to others. It never throws on
  * facts: unknown facts simply fail to match the fields that need them.
  */

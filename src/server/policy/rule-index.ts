@@ -74,8 +74,6 @@ function or(target: Bits, other: Bits): void {
 }
 
 export class RuleIndex {
-  readonly #words: number;
-  readonly #all: Bits;
   /** By kind of request: bit 1 a Kubernetes operation, bit 2 a command. */
   readonly #kinds: Bits[];
   readonly #connection: Field;
@@ -97,9 +95,7 @@ export class RuleIndex {
 
   constructor(keys: readonly RuleKeys[]) {
     const count = keys.length;
-    const words = (this.#words = Math.ceil(count / 32));
-    this.#all = new Uint32Array(words);
-    for (let index = 0; index < count; index++) set(this.#all, index);
+    const words = Math.ceil(count / 32);
     this.#kinds = [0, 1, 2, 3].map((kind) => {
       const bits = new Uint32Array(words);
       keys.forEach((rule, index) => {
@@ -200,9 +196,5 @@ export class RuleIndex {
     }
     if (command) and(candidates, this.#program.of(baseName(command.program)));
     return candidates;
-  }
-
-  get size(): number {
-    return this.#words * 32;
   }
 }
