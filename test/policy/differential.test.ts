@@ -6,6 +6,7 @@
  * action, deciding rule, reasons, understood operations, completeness, problems, explain matches.
  * Seeded, so a failure names an input that reproduces it.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ApiRequestFacts } from '../../src/server/policy/api-request.js';
@@ -236,6 +237,13 @@ function randomApi(pick: Pick, asker: Asker): ApiRequestFacts {
   };
 }
 
+/** Equal, or a failure that shows the input (built only then: the inputs are large). */
+function same(actual: unknown, expected: unknown, where: () => string, strict = false): void {
+  if (isDeepStrictEqual(actual, expected)) return;
+  if (strict) expect(actual, where()).toStrictEqual(expected);
+  else expect(actual, where()).toEqual(expected);
+}
+
 /** A result or the message it threw (some inputs throw, and callers then refuse: that must not change either). */
 function outcome<T>(run: () => T): { value: T } | { threw: string } {
   try {
@@ -289,7 +297,7 @@ describe('the fast policy path decides exactly as the reference', () => {
     for (let i = 0; i < 20_000; i++) {
       const argv = randomArgv(pick).filter((word) => word !== 'kubectl');
       const options = pick.chance(0.5) ? { defaultNamespace: pick.one(NAMESPACES) } : {};
-      expect(kubectlFacts(argv, options), JSON.stringify(argv)).toStrictEqual(referenceKubectlFacts(argv, options));
+      same(kubectlFacts(argv, options), referenceKubectlFacts(argv, options), () => JSON.stringify(argv), true);
     }
   });
 
@@ -297,7 +305,7 @@ describe('the fast policy path decides exactly as the reference', () => {
     const pick = new Pick(random(2));
     for (let i = 0; i < 20_000; i++) {
       const line = randomLine(pick);
-      expect(outcome(() => analyzeShellLine(line)), JSON.stringify(line)).toStrictEqual(outcome(() => referenceAnalyze(line)));
+      same(outcome(() => analyzeShellLine(line)), outcome(() => referenceAnalyze(line)), () => JSON.stringify(line), true);
     }
   });
 
@@ -309,22 +317,50 @@ describe('the fast policy path decides exactly as the reference', () => {
     policies.push({ default: 'deny', unparsable: 'deny', rules: benchRules(40) });
     for (const policy of policies) {
       const { fast, reference } = deciders(policy);
-      for (const connection of CONNECTIONS) expect(fast.engine.restricts(connection)).toBe(reference.engine.restricts(connection));
+      for (const connection of CONNECTIONS) expect(fast.engine.restricts(connection), connection).toBe(reference.engine.restricts(connection));
       for (let i = 0; i < INPUTS_PER_POLICY; i++) {
         const asker = randomAsker(pick);
         const explain = pick.chance(0.15);
         const options = { explain, ...(pick.chance(0.5) ? { defaultNamespace: pick.one(NAMESPACES) } : {}) };
         const argv = randomArgv(pick);
         const where = (input: unknown): string => JSON.stringify({ policy, asker, options, input });
-        expect(outcome(() => visible(fast.kubectl(asker, argv, options))), where(argv)).toEqual(outcome(() => visible(reference.kubectl(asker, argv, options))));
+        same(outcome(() => visible(fast.kubectl(asker, argv, options))), outcome(() => visible(reference.kubectl(asker, argv, options))), () => where(argv));
         const line = randomLine(pick);
-        expect(outcome(() => visible(fast.shellLine(asker, line, options))), where(line)).toEqual(outcome(() => visible(reference.shellLine(asker, line, options))));
+        same(outcome(() => visible(fast.shellLine(asker, line, options))), outcome(() => visible(reference.shellLine(asker, line, options))), () => where(line));
         const request = randomApi(pick, asker);
-        expect(visible(fast.api(request, { explain })), where(request)).toEqual(visible(reference.api(request, { explain })));
+        same(visible(fast.api(request, { explain })), visible(reference.api(request, { explain })), () => where(request));
         compared += 3;
       }
     }
     expect(compared).toBe((POLICIES + 2) * INPUTS_PER_POLICY * 3);
+  });
+
+  it('engine decisions on raw facts, odd ones included (no resource, empty names, -A, paths, run-time words)', () => {
+    const pick = new Pick(random(4));
+    const programs = ['rm', '/bin/rm', './rm', 'kubectl', '/usr/local/bin/kubectl', 'tool7', 'dd', 'echo', '', 'r', 'sh', 'bash', 'x/', 'cm'];
+    const args = ['-r', '-rf', '-fr', '--recursive', '--force', '--force=yes', 'of=/dev/sda', '/data3/x', '/etc/passwd', '-n', 'kube-system', 'x', '', '-', '--namespace=prod', '-f'];
+    for (let p = 0; p < POLICIES; p++) {
+      const policy = randomPolicy(pick);
+      const { fast, reference } = deciders(policy);
+      for (let i = 0; i < INPUTS_PER_POLICY; i++) {
+        const asker = randomAsker(pick);
+        const base = { connection: asker.connection, user: asker.identity.user, groups: asker.identity.groups };
+        const kube = {
+          verb: pick.one(VERBS),
+          ...(pick.chance(0.85) ? { resource: pick.one(['pods', 'secrets', 'deployments.apps', 'services', 'nodes', 'namespaces', 'widgets.example.com', 'serviceaccounts', 'Pods', '']) } : {}),
+          ...(pick.chance(0.3) ? { subresource: pick.one(['exec', 'log', 'scale', 'token', 'portforward', 'EXEC', '']) } : {}),
+          ...(pick.chance(0.85) ? { namespace: pick.one([...NAMESPACES, '*', '']) } : {}),
+          ...(pick.chance(0.6) ? { names: pick.chance(0.2) ? [] : pick.some(NAMES, 3) } : {}),
+          ...(pick.chance(0.5) ? { privileged: pick.chance(0.5) } : {}),
+        };
+        const command = { program: pick.one(programs), args: Array.from({ length: pick.int(4) }, () => ({ text: pick.one(args), dynamic: pick.chance(0.1) })) };
+        for (const facts of [{ ...base, kube }, { ...base, command }, { ...base }, { ...base, kube, command }]) {
+          const where = (): string => JSON.stringify({ policy, facts });
+          same(visible(fast.engine.decide(facts)), visible(reference.engine.decide(facts)), where);
+          if (i % 10 === 0) same(visible(fast.engine.explain(facts)), visible(reference.engine.explain(facts)), where);
+        }
+      }
+    }
   });
 
   it('the same strictest rule on the bench policy for every verb, resource, namespace and group mix', () => {
@@ -337,7 +373,7 @@ describe('the fast policy path decides exactly as the reference', () => {
           for (let team = 0; team < 18; team += 3) {
             const groups = team % 2 ? [`group-${team % 7}`, 'dev'] : [];
             const request: ApiRequestFacts = { sessionId: 's', connection: `k8s-${connection}`, identity: { user: 'u', groups, issuer: 'x' }, verb, resource, apiGroup, namespace: `team-${team}`, description: 'x' };
-            expect(visible(fast.api(request)), JSON.stringify(request)).toEqual(visible(reference.api(request)));
+            same(visible(fast.api(request)), visible(reference.api(request)), () => JSON.stringify(request));
           }
         }
       }
