@@ -285,7 +285,10 @@ function visible(decision: DecisionView): unknown {
 
 function deciders(policy: { default: 'allow' | 'review' | 'deny'; unparsable: 'allow' | 'review' | 'deny'; rules: Record<string, unknown>[] }) {
   const config = parseConfig({ policy }, 'differential');
-  return { fast: buildDecider(config.policy), reference: new ReferenceDecider(ReferenceEngine.fromConfig(config.policy, parseDuration), config.policy.unparsable) };
+  const fast = buildDecider(config.policy);
+  // The gateway warms its decider up at start; that must not change a decision.
+  fast.warmUp();
+  return { fast, reference: new ReferenceDecider(ReferenceEngine.fromConfig(config.policy, parseDuration), config.policy.unparsable) };
 }
 
 const POLICIES = 40;
