@@ -26,6 +26,7 @@ import type { ConnectionDriver } from './connections/driver.js';
 import { createKubernetesDriver, withKubeAccess } from './connections/kubernetes.js';
 import { KubeProxy } from './kube/proxy.js';
 import type { ApiAuthorizer } from './policy/api-request.js';
+import { warmUpScreenWorkers } from './screen/screen-model.js';
 import { installPolicy } from './policy/install.js';
 import { Router, readJsonBody, sendError, sendJson, type RouteContext } from './http/router.js';
 import { createLogger, type Logger } from './log.js';
@@ -152,6 +153,8 @@ export class Gateway {
     this.#registerRoutes();
     installIdentity(this); // OIDC issuers, agent tokens and their revocation (issue 8)
     installPolicy(this);
+    // The command gate's screen model runs in a worker thread: start it now, not on a first Enter.
+    if (this.sessionHooks.createInputGate) warmUpScreenWorkers();
     if (this.config.connections.some((connection) => connection.type === 'kubernetes')) {
       this.kubeProxy = new KubeProxy(this);
       await this.kubeProxy.start();

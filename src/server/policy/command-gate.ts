@@ -14,13 +14,10 @@
  * It must never forward an Enter before the decision, and never lose or reorder a keystroke.
  */
 import { StringDecoder } from 'node:string_decoder';
-import pkg from '@xterm/headless';
+import { ScreenModel, type ScreenPosition } from '../screen/screen-model.js';
 import type { CommandDecision, InputGate } from '../session/session.js';
 import { ACTION_RANK } from './engine.js';
 import type { LineDecision } from './decide.js';
-
-const { Terminal } = pkg;
-type XTerminal = InstanceType<typeof Terminal>;
 
 export interface CommandGateOptions {
   decide(line: string): LineDecision;
@@ -76,15 +73,10 @@ function* keys(text: string): Generator<string> {
   }
 }
 
-interface Position {
-  x: number;
-  y: number;
-}
-
 export class CommandGate implements InputGate {
   readonly #options: CommandGateOptions;
-  #screen?: XTerminal;
-  #size: { cols: number; rows: number };
+  /** The screen model (in a worker thread): parsing output never slows the session. */
+  readonly #screen: ScreenModel;
   readonly #decoder = new StringDecoder('utf8');
   /** What the keystrokes say the current line is, and where the cursor is in it. */
   #typed = '';
@@ -93,11 +85,11 @@ export class CommandGate implements InputGate {
   #certain = true;
   /** Lines already entered that the shell is still continuing. */
   #continued: string[] = [];
-  #lineStart?: Position;
+  /** Where the screen model had its cursor when the line's first key went in. */
+  #lineStart?: Promise<ScreenPosition>;
   #lineStarted = false;
   #queue: string[] = [];
   #pumping = false;
-  #writes = 0;
   #lastOutputAt = 0;
   #forward?: (data: Buffer) => void;
   #onOutput?: () => void;
@@ -107,30 +99,26 @@ export class CommandGate implements InputGate {
 
   constructor(options: CommandGateOptions) {
     this.#options = options;
-    this.#size = { cols: options.cols ?? 80, rows: options.rows ?? 24 };
+    this.#screen = new ScreenModel(options.cols ?? 80, options.rows ?? 24);
+    this.#screen.onWritten(() => this.#onOutput?.());
     options.onResize?.((cols, rows) => {
-      this.#size = { cols, rows };
-      if (!this.#disposed) this.#screen?.resize(cols, rows);
+      if (!this.#disposed) this.#screen.resize(cols, rows);
     });
-  }
-
-  /**
-   * The screen model, made on first use: the session's start stays as quick as without a gate
-   * (a slower start bunches the prompt with the `session` message for the client).
-   */
-  get #term(): XTerminal {
-    this.#screen ??= new Terminal({ cols: this.#size.cols, rows: this.#size.rows, scrollback: 2000, allowProposedApi: true });
-    return this.#screen;
   }
 
   observeOutput(chunk: Buffer): void {
     if (this.#disposed) return;
     this.#lastOutputAt = Date.now();
-    this.#writes++;
-    this.#term.write(chunk, () => {
-      this.#writes--;
-      this.#onOutput?.();
-    });
+    this.#screen.write(chunk);
+  }
+
+  /** Output handed to the screen model and not yet parsed (the session pauses its program on it). */
+  get backlogBytes(): number {
+    return this.#screen.backlogBytes;
+  }
+
+  onceBacklogBelow(bytes: number, listener: () => void): void {
+    this.#screen.onceBelow(bytes, listener);
   }
 
   input(data: Buffer, forward: (data: Buffer) => void): void {
@@ -144,10 +132,13 @@ export class CommandGate implements InputGate {
       return;
     }
     this.#queue.push(text);
-    this.#pump().catch(() => {
-      // A failure inside the gate never lets a line through: it is cancelled like a deny.
+    this.#pump().catch((error: unknown) => {
+      // A failure inside the gate never lets a line through: it is cancelled like a deny, and the
+      // user is told why (a screen model that cannot start would otherwise cancel lines silently).
       this.#queue = [];
       this.#pumping = false;
+      const why = `the command gate failed (${error instanceof Error ? error.message : String(error)}); the line was cancelled`;
+      this.#options.refuse(this.#typed, { action: 'deny', why: [why], kube: [], complete: true, problems: [] });
       this.#cancel();
     });
   }
@@ -156,7 +147,7 @@ export class CommandGate implements InputGate {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#hold?.abort();
-    this.#screen?.dispose();
+    this.#screen.dispose();
   }
 
   async #pump(): Promise<void> {
@@ -202,13 +193,11 @@ export class CommandGate implements InputGate {
   /** Remembers where the cursor is once all output so far is on the model: the line starts there. */
   #markLineStart(): void {
     this.#lineStarted = true;
-    this.#lineStart = undefined;
-    this.#writes++;
-    this.#term.write('', () => {
-      this.#writes--;
-      const buffer = this.#term.buffer.active;
-      this.#lineStart = { x: buffer.cursorX, y: buffer.baseY + buffer.cursorY };
-    });
+    // Asked now, before the key goes in: the answer describes the screen before its echo.
+    const start = this.#screen.cursor();
+    // A failed model surfaces where the line is read (and the line is cancelled there).
+    start.catch(() => {});
+    this.#lineStart = start;
   }
 
   /** Applies one key to the keystroke model. */
@@ -299,9 +288,8 @@ export class CommandGate implements InputGate {
   }
 
   /** Resolves once the screen model has taken in all output so far (xterm parses asynchronously). */
-  async #settled(): Promise<void> {
-    if (this.#writes === 0 || this.#disposed) return;
-    await new Promise<void>((resolve) => this.#term.write('', () => resolve()));
+  #settled(): Promise<void> {
+    return this.#disposed ? Promise.resolve() : this.#screen.settled();
   }
 
   /** Resolves on the next output (or after `ms`): the echo may still be on its way. */
@@ -346,23 +334,10 @@ export class CommandGate implements InputGate {
   }
 
   /** The line as the screen shows it, from the line's start to the end of what follows. */
-  #screenLine(): string | undefined {
+  async #screenLine(): Promise<string | undefined> {
     const start = this.#lineStart;
     if (!start) return undefined;
-    const buffer = this.#term.buffer.active;
-    if (buffer.type === 'alternate') return undefined;
-    const last = buffer.baseY + buffer.cursorY;
-    if (last < start.y) return undefined;
-    let text = '';
-    for (let y = start.y; y <= last || buffer.getLine(y)?.isWrapped; y++) {
-      const line = buffer.getLine(y);
-      if (!line) break;
-      const content = line.translateToString(true, y === start.y ? start.x : 0);
-      if (y > start.y && !line.isWrapped) text += '\n';
-      text += content;
-      if (y > last + 200) break;
-    }
-    return text.replace(/[ \t]+$/gm, '');
+    return this.#screen.lineFrom(await start);
   }
 
   /** After Enter: the echo of the line should be on the screen model; wait for it a little. */
@@ -370,8 +345,7 @@ export class CommandGate implements InputGate {
     const limit = this.#options.echoWaitMs ?? 250;
     const started = Date.now();
     for (;;) {
-      await this.#settled();
-      const screen = this.#screenLine();
+      const screen = await this.#screenLine();
       if (this.#certain && screen === this.#typed) return screen;
       const quietFor = Date.now() - this.#lastOutputAt;
       if (Date.now() - started >= limit || (!this.#certain && quietFor > 40 && screen !== undefined)) return screen;

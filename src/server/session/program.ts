@@ -53,6 +53,13 @@ function exitFrom(code: number | null, signal: number | NodeJS.Signals | null | 
   return { exitCode: code ?? 1 };
 }
 
+/** A pty read this long means more output was waiting (Linux hands over at most 4095 bytes). */
+const PTY_FULL_READ_BYTES = 4000;
+/** Output gathered from back-to-back full reads before it is passed on... */
+const OUTPUT_BATCH_BYTES = 64 * 1024;
+/** ...or after this long, whichever comes first. */
+const OUTPUT_BATCH_WAIT_MS = 2;
+
 /** How long output may still be read after the child exits (a background job can hold the tty). */
 const PTY_DRAIN_AFTER_EXIT_MS = 2000;
 
@@ -157,6 +164,10 @@ export class PtyProgram implements Program {
   readonly #pty: pty.IPty;
   readonly #drain: PtyDrain;
   readonly #outputListeners: ((stream: 1 | 2, chunk: Buffer) => void)[] = [];
+  /** Output gathered from full reads, passed on together. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #flushTimer?: NodeJS.Timeout;
   #exited = false;
   #killTimer?: NodeJS.Timeout;
   #deathWatch?: NodeJS.Timeout;
@@ -177,14 +188,32 @@ export class PtyProgram implements Program {
     }
     this.#drain = new PtyDrain(this.#pty);
     this.#pty.onData((data) => {
-      const chunk = this.#drain.filter(typeof data === 'string' ? Buffer.from(data) : (data as unknown as Buffer));
-      if (chunk.length > 0) for (const listener of this.#outputListeners) listener(1, chunk);
+      const chunk = typeof data === 'string' ? Buffer.from(data) : (data as unknown as Buffer);
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      // A pty hands output over at most 4 KB per read, one read per turn of the event loop. While
+      // reads come back full, the program is writing faster than we read: gather them (briefly)
+      // so the masker, recorder and socket do their per-chunk work once per 64 KB, not per 4 KB.
+      // A short read means the program paused (an echo, a prompt): it goes out at once.
+      if (chunk.length < PTY_FULL_READ_BYTES || this.#pendingBytes >= OUTPUT_BATCH_BYTES) this.#flush();
+      else this.#flushTimer ??= setTimeout(() => this.#flush(), OUTPUT_BATCH_WAIT_MS);
     });
     this.#pty.onExit(() => {
       this.#exited = true;
       clearTimeout(this.#killTimer);
       clearInterval(this.#deathWatch);
     });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pending.length === 0) return;
+    const read = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const chunk = this.#drain.filter(read);
+    if (chunk.length > 0) for (const listener of this.#outputListeners) listener(1, chunk);
   }
 
   get pid(): number {
@@ -196,7 +225,11 @@ export class PtyProgram implements Program {
   }
 
   onExit(listener: (exit: ProgramExit) => void): void {
-    this.#pty.onExit(({ exitCode, signal }) => listener(exitFrom(exitCode, signal)));
+    this.#pty.onExit(({ exitCode, signal }) => {
+      // Everything read before the exit is passed on before it.
+      this.#flush();
+      listener(exitFrom(exitCode, signal));
+    });
   }
 
   write(data: Buffer | string): void {

@@ -63,6 +63,9 @@ export interface InputGate {
   input(data: Buffer, forward: (data: Buffer) => void): void;
   /** Output as the client sees it (after the filter), for a screen model of the command line. */
   observeOutput?(chunk: Buffer): void;
+  /** Observed output not yet taken in (the program is paused while it is above the high-water mark). */
+  readonly backlogBytes?: number;
+  onceBacklogBelow?(bytes: number, listener: () => void): void;
   dispose?(): void;
 }
 
@@ -281,8 +284,9 @@ export class Session extends EventEmitter {
 
   #deliver(stream: 1 | 2, visible: Buffer): void {
     if (visible.length === 0) return;
-    this.#recorder?.output(visible);
+    // The client first: an echo's way back is the latency users feel; the rest can follow.
     this.#sink.sendData(stream, visible);
+    this.#recorder?.output(visible);
     this.#gate?.observeOutput?.(visible);
     this.emit('output', stream, visible);
     this.#applyPressure();
@@ -314,19 +318,24 @@ export class Session extends EventEmitter {
 
   #applyPressure(): void {
     const highWater = this.#services.outputHighWaterBytes ?? Limits.outputHighWaterBytes;
-    const backlog = Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0);
+    const backlog = Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0, this.#gate?.backlogBytes ?? 0);
     if (!this.#pausedForPressure && backlog > highWater) {
       this.#pausedForPressure = true;
       this.#program?.pause();
-      this.#waitForRecorder();
+      this.#waitForBacklogs();
     }
   }
 
-  /** The recorder's file stream drains on its own schedule: resume on its drain, not a poll. */
-  #waitForRecorder(): void {
+  /**
+   * The recorder's file stream and the gate's screen model drain on their own schedules: resume
+   * on their drain, not a poll (the client's drain calls #relievePressure itself).
+   */
+  #waitForBacklogs(): void {
+    const lowWater = Limits.outputLowWaterBytes;
     const check = (): void => {
       if (!this.#pausedForPressure || this.#ended) return;
-      if ((this.#recorder?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) this.#recorder!.onceDrained(check);
+      if ((this.#recorder?.backlogBytes ?? 0) > lowWater) this.#recorder!.onceDrained(check);
+      else if ((this.#gate?.backlogBytes ?? 0) > lowWater) this.#gate!.onceBacklogBelow!(lowWater, check);
       else this.#relievePressure();
     };
     check();
@@ -335,7 +344,7 @@ export class Session extends EventEmitter {
   #relievePressure(force = false): void {
     if (!this.#pausedForPressure) return;
     const lowWater = Limits.outputLowWaterBytes;
-    if (!force && (this.#sink.pendingBytes > lowWater || (this.#recorder?.backlogBytes ?? 0) > lowWater)) return;
+    if (!force && Math.max(this.#sink.pendingBytes, this.#recorder?.backlogBytes ?? 0, this.#gate?.backlogBytes ?? 0) > lowWater) return;
     this.#pausedForPressure = false;
     this.#program?.resume();
   }
