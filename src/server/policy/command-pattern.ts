@@ -15,6 +15,9 @@ import type { CommandFacts } from './facts.js';
 
 export interface CommandMatcher {
   source: string;
+  /** The program word of the pattern, and whether it is a glob (else matched by equality). */
+  program: string;
+  programIsGlob: boolean;
   test(command: CommandFacts): boolean;
 }
 
@@ -60,10 +63,13 @@ export function baseName(program: string): string {
 export function compileCommandPattern(source: string): CommandMatcher {
   const words = source.trim().split(/\s+/).filter(Boolean);
   const [program = '', ...argPatterns] = words;
-  const programTest: ArgTest = hasGlob(program) ? ((regex) => (name: string) => regex.test(name))(globToRegExp(program)) : (name) => name === program;
+  const programIsGlob = hasGlob(program);
+  const programTest: ArgTest = programIsGlob ? ((regex) => (name: string) => regex.test(name))(globToRegExp(program)) : (name) => name === program;
   const argTests = argPatterns.map(compileArg);
   return {
     source,
+    program,
+    programIsGlob,
     test(command) {
       if (!programTest(baseName(command.program))) return false;
       return argTests.every((argTest) => command.args.some((arg) => arg.dynamic || argTest(arg.text)));

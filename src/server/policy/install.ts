@@ -56,6 +56,7 @@ export function buildDecider(policy: Gateway['config']['policy']): PolicyDecider
 
 export function installPolicy(gateway: Gateway): PolicyRuntime {
   const decider = buildDecider(gateway.config.policy);
+  decider.warmUp();
   const approvals = new ApprovalService(new ApprovalStore(gateway.store.db), gateway.events, (identity, role) => gateway.hasRole(identity, role));
   const expired = approvals.expireOrphans();
   if (expired > 0) gateway.logger.log('warn', 'approvals.expired-at-start', { count: expired });

@@ -42,57 +42,90 @@ export interface KubectlArgs {
   namespace?: string;
 }
 
+function addFlag(flags: Map<string, string[]>, flag: string, value: string): void {
+  const list = flags.get(flag);
+  if (list) list.push(value);
+  else flags.set(flag, [value]);
+}
+
+/** `-x` for every character x, made once (the short-flag loop runs per letter of every cluster). */
+const SHORT_FLAGS = new Map<string, string>();
+function shortFlag(letter: string): string {
+  let flag = SHORT_FLAGS.get(letter);
+  if (flag === undefined) {
+    flag = `-${letter}`;
+    if (SHORT_FLAGS.size < 4096) SHORT_FLAGS.set(letter, flag);
+  }
+  return flag;
+}
+
 /** Splits flags from positionals; global flags may appear anywhere. */
 export function splitKubectlArgs(argv: string[]): KubectlArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
-  const add = (flag: string, value: string): void => {
-    const list = flags.get(flag) ?? [];
-    list.push(value);
-    flags.set(flag, list);
-  };
   for (let index = 0; index < argv.length; index++) {
     const word = argv[index]!;
+    if (word.charCodeAt(0) !== 45 /* - */ || word.length === 1) {
+      positionals.push(word);
+      continue;
+    }
     if (word === '--') {
       // Everything after `--` is the container command of exec/run/debug: not kubectl's business.
       flags.set('--', argv.slice(index + 1));
       break;
     }
-    if (word.startsWith('--') && word.length > 2) {
+    if (word.charCodeAt(1) === 45 /* - */) {
+      // `--name`, `--name=value`, `--name value` (word.length > 2 here: `--` was handled above).
       const equals = word.indexOf('=');
-      if (equals > 0) add(word.slice(0, equals), word.slice(equals + 1));
-      else if (VALUE_FLAGS.has(word) && !BOOLEAN_FLAGS_WITH_OPTIONAL_VALUE.has(word)) add(word, argv[++index] ?? '');
-      else add(word, 'true');
+      if (equals > 0) addFlag(flags, word.slice(0, equals), word.slice(equals + 1));
+      else if (VALUE_FLAGS.has(word) && !BOOLEAN_FLAGS_WITH_OPTIONAL_VALUE.has(word)) addFlag(flags, word, argv[++index] ?? '');
+      else addFlag(flags, word, 'true');
       continue;
     }
-    if (word.startsWith('-') && word.length > 1 && word !== '-') {
-      // Short flags: `-n x`, `-nx`, `-n=x`, clusters of booleans (`-it`, `-A`).
-      const letters = word.slice(1);
-      for (let position = 0; position < letters.length; position++) {
-        const flag = `-${letters[position]}`;
-        if (VALUE_FLAGS.has(flag)) {
-          const rest = letters.slice(position + 1).replace(/^=/, '');
-          add(flag, rest !== '' ? rest : argv[++index] ?? '');
-          break;
-        }
-        add(flag, 'true');
+    // Short flags: `-n x`, `-nx`, `-n=x`, clusters of booleans (`-it`, `-A`).
+    for (let position = 1; position < word.length; position++) {
+      const flag = shortFlag(word[position]!);
+      if (VALUE_FLAGS.has(flag)) {
+        const start = word.charCodeAt(position + 1) === 61 /* = */ ? position + 2 : position + 1;
+        const rest = word.slice(start);
+        addFlag(flags, flag, rest !== '' ? rest : (argv[++index] ?? ''));
+        break;
       }
-      continue;
+      addFlag(flags, flag, 'true');
     }
-    positionals.push(word);
   }
-  const namespaceValues = [...(flags.get('-n') ?? []), ...(flags.get('--namespace') ?? [])];
-  const allNamespaces = flags.has('-A') || flags.get('--all-namespaces')?.some((value) => value !== 'false');
-  const namespace = allNamespaces ? ANY_NAMESPACE : namespaceValues.at(-1);
+  // The last --namespace wins over any -n, else the last -n (both as written).
+  const long = flags.get('--namespace');
+  const short = flags.get('-n');
+  const allNamespaces = flags.has('-A') || (flags.get('--all-namespaces')?.some((value) => value !== 'false') ?? false);
+  const namespace = allNamespaces ? ANY_NAMESPACE : long ? long[long.length - 1] : short ? short[short.length - 1] : undefined;
   return { subcommand: [], positionals, flags, namespace };
 }
 
-function flag(args: KubectlArgs, ...names: string[]): string[] {
-  return names.flatMap((name) => args.flags.get(name) ?? []);
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
+/** Every value given to any of these flags, in the order of `names` (callers only read it). */
+function flag(args: KubectlArgs, ...names: string[]): readonly string[] {
+  let found: string[] | undefined;
+  let only: string[] | undefined;
+  for (const name of names) {
+    const values = args.flags.get(name);
+    if (!values) continue;
+    if (only === undefined && found === undefined) only = values;
+    else {
+      found ??= [...only!];
+      found.push(...values);
+    }
+  }
+  return found ?? only ?? NO_VALUES;
 }
 
 function hasFlag(args: KubectlArgs, ...names: string[]): boolean {
-  return flag(args, ...names).some((value) => value !== 'false');
+  for (const name of names) {
+    const values = args.flags.get(name);
+    if (values) for (const value of values) if (value !== 'false') return true;
+  }
+  return false;
 }
 
 interface Target {
@@ -106,14 +139,26 @@ function targets(positionals: string[], byNameOnly: boolean): Target[] {
   if (positionals.some((word) => word.includes('/'))) {
     const byResource = new Map<string, string[]>();
     for (const word of positionals) {
-      const [type = '', name = ''] = word.split('/', 2);
+      // As `word.split('/', 2)`: the type before the first slash, the name up to a second one.
+      const slash = word.indexOf('/');
+      const type = slash < 0 ? word : word.slice(0, slash);
+      const second = slash < 0 ? -1 : word.indexOf('/', slash + 1);
+      const name = slash < 0 ? '' : second < 0 ? word.slice(slash + 1) : word.slice(slash + 1, second);
       const resource = canonicalResource(type);
-      byResource.set(resource, [...(byResource.get(resource) ?? []), ...(name ? [name] : [])]);
+      const names = byResource.get(resource);
+      if (!names) byResource.set(resource, name ? [name] : []);
+      else if (name) names.push(name);
     }
     return [...byResource].map(([resource, names]) => ({ resource, names: names.length > 0 ? names : undefined }));
   }
-  const [types, ...names] = positionals;
-  return types!.split(',').filter(Boolean).map((type) => ({ resource: canonicalResource(type), names: names.length > 0 || byNameOnly ? names : undefined }));
+  const types = positionals[0]!;
+  const names = positionals.slice(1);
+  const listed = names.length > 0 || byNameOnly ? names : undefined;
+  if (!types.includes(',')) return types === '' ? [] : [{ resource: canonicalResource(types), names: listed }];
+  return types
+    .split(',')
+    .filter(Boolean)
+    .map((type) => ({ resource: canonicalResource(type), names: listed }));
 }
 
 const CREATE_TYPES: Record<string, string> = {
@@ -164,16 +209,14 @@ export function kubectlFacts(argv: string[], options: KubectlOptions = {}): Kube
   };
   const fromFile = flag(args, '-f', '--filename', '-k', '--kustomize').length > 0;
   const selected = hasFlag(args, '-l', '--selector', '--all', '--field-selector');
-  const build = (verb: string, target: Target | undefined, extra: Partial<KubeFacts> = {}): KubeFacts => {
+  const build = (verb: string, target: Target | undefined, extra?: Partial<KubeFacts>): KubeFacts => {
     const names = target ? (selected && (target.names?.length ?? 0) === 0 ? undefined : target.names) : undefined;
-    return {
-      verb,
-      ...(target ? { resource: target.resource, namespace: namespaceOf(target.resource, names) } : { namespace: args.namespace ?? options.defaultNamespace ?? 'default' }),
-      ...(names ? { names } : {}),
-      ...extra,
-    };
+    // Built field by field in the order the spread version had: verb, resource, namespace, names, extra.
+    const facts: KubeFacts = target ? { verb, resource: target.resource, namespace: namespaceOf(target.resource, names) } : { verb, namespace: args.namespace ?? options.defaultNamespace ?? 'default' };
+    if (names) facts.names = names;
+    return extra ? Object.assign(facts, extra) : facts;
   };
-  const fromTargets = (verb: string, list: Target[], extra: Partial<KubeFacts> = {}): KubeFacts[] => {
+  const fromTargets = (verb: string, list: Target[], extra?: Partial<KubeFacts>): KubeFacts[] => {
     if (fromFile || list.length === 0) return [build(verb, undefined, extra)];
     return list.map((target) => build(verb, target, extra));
   };

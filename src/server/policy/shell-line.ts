@@ -33,6 +33,13 @@ const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'yash
 const INLINE_INTERPRETERS: Record<string, string[]> = {
   python: ['-c'], python2: ['-c'], python3: ['-c'], perl: ['-e', '-E'], ruby: ['-e'], node: ['-e', '--eval', '-p', '--print'], php: ['-r'], awk: [], gawk: [],
 };
+/**
+ * The names `name in INLINE_INTERPRETERS` is true for, as a Set (an `in` per command was slow):
+ * its own keys and what every object inherits (`toString`, `constructor`, `__proto__`…). Those
+ * inherited names then fail the check below with a TypeError, which the gate and the run hook
+ * turn into a refusal; kept as it was so decisions do not change (see the issue 10 report).
+ */
+const INTERPRETER_OR_INHERITED = new Set([...Object.keys(INLINE_INTERPRETERS), ...Object.getOwnPropertyNames(Object.prototype)]);
 const PREFIX_KEYWORDS = new Set(['if', 'then', 'elif', 'else', 'while', 'until', 'do', '!', 'time', '{']);
 const CLOSING_KEYWORDS = new Set(['fi', 'done', '}', 'esac']);
 const OPENERS: Record<string, string> = { if: 'fi', while: 'done', until: 'done', for: 'done', select: 'done', '{': '}', case: 'esac' };
@@ -152,8 +159,26 @@ function findBrace(text: string, from: number): number {
   return -1;
 }
 
-const OPERATORS = ['&&', '||', ';;', '|&', '|', '&', ';', '(', ')', '\n'];
-const OPERATOR_START = new Set(['&', '|', ';', '(', ')', '\n']);
+/** The control operator at `index`, longest first (`&&` before `&`), or undefined. */
+function operatorAt(text: string, index: number): string | undefined {
+  const next = text[index + 1];
+  switch (text[index]) {
+    case '&':
+      return next === '&' ? '&&' : '&';
+    case '|':
+      return next === '|' ? '||' : next === '&' ? '|&' : '|';
+    case ';':
+      return next === ';' ? ';;' : ';';
+    case '(':
+      return '(';
+    case ')':
+      return ')';
+    case '\n':
+      return '\n';
+    default:
+      return undefined;
+  }
+}
 const REDIRECTS = ['<<<', '<<-', '<<', '&>>', '&>', '>>', '>|', '>&', '<&', '<>', '>', '<'];
 
 function tokenize(text: string, reader: Reader): Token[] {
@@ -226,7 +251,7 @@ function tokenize(text: string, reader: Reader): Token[] {
       tokens.push(token);
       continue;
     }
-    const op = OPERATOR_START.has(char) ? OPERATORS.find((candidate) => text.startsWith(candidate, index)) : undefined;
+    const op = operatorAt(text, index);
     if (op) {
       index += op.length;
       tokens.push({ kind: 'op', op });
@@ -270,6 +295,9 @@ function scanExpansions(text: string, reader: Reader): void {
 }
 
 const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
+/** Characters `readWord` treats one by one: word ends, quotes, escapes, expansions, `=`; all others are copied in runs. */
+const WORD_SPECIAL = new Uint8Array(128);
+for (const char of [...WORD_END, '\\', "'", '"', '$', '`', '=']) WORD_SPECIAL[char.charCodeAt(0)] = 1;
 
 function readWord(text: string, start: number, reader: Reader): { word: CommandWord; end: number; quoted: boolean; assignment: boolean } {
   let value = '';
@@ -282,6 +310,19 @@ function readWord(text: string, start: number, reader: Reader): { word: CommandW
     reader.nested(inner, what);
   };
   while (index < text.length) {
+    // A run of ordinary characters is copied in one piece (the per-character path below would
+    // only append each of them).
+    let run = index;
+    while (run < text.length) {
+      const code = text.charCodeAt(run);
+      if (code < 128 && WORD_SPECIAL[code] === 1) break;
+      run++;
+    }
+    if (run > index) {
+      value += text.slice(index, run);
+      index = run;
+      if (index >= text.length) break;
+    }
     const char = text[index]!;
     if (WORD_END.has(char)) {
       // `<(…)` / `>(…)` process substitution belongs to the word.
@@ -542,11 +583,13 @@ const WRAPPERS: Record<string, { valueFlags: string[]; positional?: number }> = 
   unbuffer: { valueFlags: [] },
 };
 
+const WRAPPER_BY_NAME = new Map(Object.entries(WRAPPERS));
+
 function emit(pending: Pending, pipedIn: boolean, reader: Reader): void {
-  for (const { token } of pending.redirs) {
-    if (token.hereDoc && token.hereDoc.body === undefined) {
-      /* incomplete: the body has not been typed yet */
-    }
+  if (pending.redirs.length === 0) {
+    // No redirections: stdin is the pipe or the terminal (the general path below gives the same).
+    if (pending.words.length > 0) command(pending.words.map((token) => token.word), { stdinText: undefined, stdinUnknown: pipedIn }, reader);
+    return;
   }
   const hereText = pending.redirs.map(({ token, target }) => (token.hereDoc ? token.hereDoc.body : token.op === '<<<' ? (target?.word.dynamic ? undefined : target?.word.text) : null));
   const fromFile = pending.redirs.some(({ token }) => token.op === '<' || token.op === '<&' || token.op === '<>');
@@ -562,13 +605,13 @@ function command(words: CommandWord[], stdin: { stdinText?: string; stdinUnknown
   const program = words[0]!;
   if (program.dynamic) {
     reader.problems.push(`a program name only known at run time (${program.text || '$…'})`);
-    reader.commands.push({ words, ...stdin });
+    reader.commands.push({ words, stdinText: stdin.stdinText, stdinUnknown: stdin.stdinUnknown });
     return;
   }
   if (/[*?[]/.test(program.text) || /\{.*[,.].*\}/.test(program.text)) {
     reader.problems.push(`a program name that the shell expands (${program.text})`);
   }
-  reader.commands.push({ words, ...stdin });
+  reader.commands.push({ words, stdinText: stdin.stdinText, stdinUnknown: stdin.stdinUnknown });
   const name = baseName(program.text);
   const args = words.slice(1);
 
@@ -589,14 +632,15 @@ function command(words: CommandWord[], stdin: { stdinText?: string; stdinUnknown
     shellInvocation(name, args, stdin, reader);
     return;
   }
-  if (name in INLINE_INTERPRETERS) {
+  if (INTERPRETER_OR_INHERITED.has(name)) {
     const flags = INLINE_INTERPRETERS[name]!;
     if (flags.some((flag) => args.some((arg) => arg.text === flag || (flag.length === 2 && arg.text.startsWith(flag) && !arg.text.startsWith('--'))))) {
       reader.problems.push(`inline ${name} code (the gate cannot read it)`);
     }
     return;
   }
-  const wrapper = WRAPPERS[name];
+  // Names inherited from Object.prototype never get here (the interpreter check above throws on them).
+  const wrapper = WRAPPER_BY_NAME.get(name);
   if (wrapper) {
     let index = 0;
     while (index < args.length) {
