@@ -124,8 +124,8 @@ class ScreenWorker {
   }
 }
 
-/** Output goes to the worker in buffers of this size (a pty batch fits one); a few are kept for reuse. */
-const WRITE_BUFFER_BYTES = 64 * 1024;
+/** Output goes to the worker in buffers of this size (a held batch fits one); a few are kept for reuse. */
+const WRITE_BUFFER_BYTES = 192 * 1024;
 const MAX_SPARE_BUFFERS = 16;
 
 /** Worker threads shared by all screens of this process; a screen goes to the least busy one. */
@@ -154,19 +154,20 @@ export async function stopScreenWorkers(): Promise<void> {
 }
 
 /**
- * Output smaller than this (a keystroke's echo, a prompt) is held back on this thread until a
- * question, more output or a short pause: waking the worker for every echo slowed the echo
- * itself (~0.15 ms at the median on 2 cores), though the worker's work comes after it.
+ * Output is held back on this thread and sent in batches of up to this size, or after a short
+ * pause, or before a question. Waking the worker for every echo slowed the echo itself (~0.15 ms
+ * at the median on 2 cores), and a `cat` read from the pty a few KB at a time is cut down to a
+ * screenful only in batches of many lines (scrolled-lines.ts).
  */
-const LAZY_MAX_BYTES = 4096;
-const LAZY_WAIT_MS = 25;
+const HOLD_MAX_BYTES = 64 * 1024;
+const HOLD_WAIT_MS = 25;
 
 export class ScreenModel {
   readonly #id = nextScreenId++;
   readonly #size: { cols: number; rows: number };
   #worker?: ScreenWorker;
   #inFlight = 0;
-  /** Small output held back (see LAZY_MAX_BYTES), in order, ahead of anything posted later. */
+  /** Output held back (see HOLD_MAX_BYTES), in order, ahead of anything posted later. */
   #held: Buffer[] = [];
   #heldBytes = 0;
   #heldTimer?: NodeJS.Timeout;
@@ -195,14 +196,11 @@ export class ScreenModel {
 
   write(chunk: Buffer): void {
     if (this.#disposed || chunk.length === 0) return;
-    if (chunk.length < LAZY_MAX_BYTES && this.#heldBytes + chunk.length < LAZY_MAX_BYTES) {
-      this.#held.push(Buffer.from(chunk));
-      this.#heldBytes += chunk.length;
-      this.#heldTimer ??= setTimeout(() => this.#sendHeld(), LAZY_WAIT_MS).unref();
-      return;
-    }
-    this.#sendHeld();
-    this.#send(chunk);
+    // Output buffers are never written to once delivered: held by reference, copied when sent.
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes >= HOLD_MAX_BYTES) this.#sendHeld();
+    else this.#heldTimer ??= setTimeout(() => this.#sendHeld(), HOLD_WAIT_MS).unref();
   }
 
   #send(chunk: Buffer): void {

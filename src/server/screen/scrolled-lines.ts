@@ -74,11 +74,20 @@ export function plainPrefixLength(data: Uint8Array): number {
 export function dropScrolledLines(data: Uint8Array, screen: ScreenGeometry, plainEnd = plainPrefixLength(data)): Uint8Array {
   const { rows } = screen;
   if (data.length < MIN_BYTES || !screen.cursorInScrollRegion || !screen.scrollKeepsOrigin || rows < 1) return data;
-  const feeds: number[] = [];
-  for (let at = data.indexOf(LF); at >= 0 && at < plainEnd; at = data.indexOf(LF, at + 1)) feeds.push(at);
   // The cut ends at the last line feed with `rows` more after it; it must hold `rows` line
   // feeds itself (the cursor is at the bottom then) and end in CR LF (it is in column 0).
-  const cutEnd = feeds[feeds.length - 1 - rows];
-  if (feeds.length < 2 * rows + 1 || cutEnd === undefined || data[cutEnd - 1] !== CR) return data;
+  // Searched from the end (memchr), so a long stretch costs one scan, not one step per line.
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
+  let at = plainEnd;
+  for (let found = 0; found <= rows; found++) {
+    at = at > 0 ? bytes.lastIndexOf(LF, at - 1) : -1;
+    if (at < 0) return data;
+  }
+  const cutEnd = at;
+  for (let found = 0; found < rows; found++) {
+    at = at > 0 ? bytes.lastIndexOf(LF, at - 1) : -1;
+    if (at < 0) return data;
+  }
+  if (data[cutEnd - 1] !== CR) return data;
   return Buffer.concat([Buffer.from('\r\n'.repeat(rows)), data.subarray(cutEnd + 1)]);
 }

@@ -53,8 +53,12 @@ function exitFrom(code: number | null, signal: number | NodeJS.Signals | null | 
   return { exitCode: code ?? 1 };
 }
 
-/** A pty read this long means more output was waiting (Linux hands over at most 4095 bytes). */
-const PTY_FULL_READ_BYTES = 4000;
+/**
+ * A pty read this long is taken as part of a stream of output (Linux hands over at most 4095
+ * bytes per read; a busy machine reads less at a time). Shorter ones (an echo, a prompt) go out
+ * at once.
+ */
+const PTY_BULK_READ_BYTES = 1024;
 /** Output gathered from back-to-back full reads before it is passed on... */
 const OUTPUT_BATCH_BYTES = 64 * 1024;
 /** ...or after this long, whichever comes first. */
@@ -192,10 +196,10 @@ export class PtyProgram implements Program {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.length;
       // A pty hands output over at most 4 KB per read, one read per turn of the event loop. While
-      // reads come back full, the program is writing faster than we read: gather them (briefly)
-      // so the masker, recorder and socket do their per-chunk work once per 64 KB, not per 4 KB.
-      // A short read means the program paused (an echo, a prompt): it goes out at once.
-      if (chunk.length < PTY_FULL_READ_BYTES || this.#pendingBytes >= OUTPUT_BATCH_BYTES) this.#flush();
+      // reads come back large, the program is streaming: gather them (for at most 2 ms) so the
+      // masker, recorder and socket do their per-chunk work once per 64 KB, not per 4 KB.
+      // A short read (an echo, a prompt) goes out at once.
+      if (chunk.length < PTY_BULK_READ_BYTES || this.#pendingBytes >= OUTPUT_BATCH_BYTES) this.#flush();
       else this.#flushTimer ??= setTimeout(() => this.#flush(), OUTPUT_BATCH_WAIT_MS);
     });
     this.#pty.onExit(() => {
