@@ -14,8 +14,8 @@ export const Limits = {
    * resumes. Wider than the client's window: the recorder answers in batches of a few hundred KB,
    * and a 1 MB window paused a fast program every few batches while the disk kept up.
    */
-  recordingHighWaterBytes: 8 * 1024 * 1024,
-  recordingLowWaterBytes: 2 * 1024 * 1024,
+  recordingHighWaterBytes: 4 * 1024 * 1024,
+  recordingLowWaterBytes: 1024 * 1024,
   /** Largest pty size a client may ask for; bigger requests are clamped. */
   maxCols: 1000,
   maxRows: 1000,

@@ -70,12 +70,18 @@ describe(`backpressure: ${TARGET_BYTES / 1024 / 1024} MB to a client that does n
       },
     });
     token = await gateway.token();
-    // Baseline after one full session, so lazily loaded code is already in.
+    // Baseline after one full session of each kind, so lazily loaded code and the threads that
+    // start on first use (recording, the terminal gate's screen model) are already in.
     const warm = await openRaw(gateway.url, token, { connection: 'shell' });
     warm.send({ type: 'run', id: 'w', command: 'echo warm' });
     await warm.waitFor((m) => m.type === 'run.exit');
     warm.ws.close();
     await warm.closed;
+    const warmTerminal = await openRaw(gateway.url, token, { connection: 'shell', interactive: true });
+    warmTerminal.ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('seq 1 200000; exit\r')]));
+    await warmTerminal.waitFor((m) => m.type === 'exit', 20_000);
+    warmTerminal.ws.close();
+    await warmTerminal.closed;
     await sleep(300);
     baseline = gateway.rss();
   });

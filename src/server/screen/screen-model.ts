@@ -126,7 +126,7 @@ class ScreenWorker {
 
 /** Output goes to the worker in buffers of this size (a held batch fits one); a few are kept for reuse. */
 const WRITE_BUFFER_BYTES = 192 * 1024;
-const MAX_SPARE_BUFFERS = 16;
+const MAX_SPARE_BUFFERS = 4;
 
 /** Worker threads shared by all screens of this process; a screen goes to the least busy one. */
 const workers: ScreenWorker[] = [];
