@@ -16,6 +16,13 @@ export const Limits = {
    */
   recordingHighWaterBytes: 4 * 1024 * 1024,
   recordingLowWaterBytes: 1024 * 1024,
+  /**
+   * Output waiting for the command gate's screen model (a thread shared by all sessions) before
+   * the program is paused, and where it resumes: small, so many sessions cannot pile up output
+   * there faster than the thread parses it.
+   */
+  screenHighWaterBytes: 256 * 1024,
+  screenLowWaterBytes: 64 * 1024,
   /** Largest pty size a client may ask for; bigger requests are clamped. */
   maxCols: 1000,
   maxRows: 1000,

@@ -80,12 +80,17 @@ class ScreenWorker {
     if (!this.#failure) this.#worker.postMessage(request, transfer);
   }
 
-  /** Sends output bytes: copied into a buffer of the worker's own, which is moved, not cloned. */
+  /**
+   * Sends output bytes, copied into a buffer of the worker's own, which is moved, not cloned. Big
+   * writes reuse buffers the worker gave back; small ones get one of their size (a pooled buffer
+   * per echo would hold 100× its bytes while many sessions wait for the worker).
+   */
   write(id: number, chunk: Uint8Array): void {
     if (this.#failure) return;
     for (let offset = 0; offset < chunk.length; offset += WRITE_BUFFER_BYTES) {
       const part = chunk.subarray(offset, offset + WRITE_BUFFER_BYTES);
-      const data = this.#spare.pop() ?? new ArrayBuffer(WRITE_BUFFER_BYTES);
+      const pooled = part.length >= HOLD_MAX_BYTES;
+      const data = pooled ? (this.#spare.pop() ?? new ArrayBuffer(WRITE_BUFFER_BYTES)) : new ArrayBuffer(part.length);
       new Uint8Array(data).set(part);
       this.#worker.postMessage({ t: 'write', id, data, length: part.length } satisfies ScreenRequest, [data]);
     }
@@ -125,7 +130,7 @@ class ScreenWorker {
 }
 
 /** Output goes to the worker in buffers of this size (a held batch fits one); a few are kept for reuse. */
-const WRITE_BUFFER_BYTES = 192 * 1024;
+const WRITE_BUFFER_BYTES = 160 * 1024;
 const MAX_SPARE_BUFFERS = 4;
 
 /** Worker threads shared by all screens of this process; a screen goes to the least busy one. */

@@ -18,8 +18,11 @@ import { dropScrolledLines } from './scrolled-lines.js';
 const { Terminal } = pkg;
 type XTerminal = InstanceType<typeof Terminal>;
 
-/** Rows of history kept: a command line longer than this many rows is not read whole. */
-const SCROLLBACK_ROWS = 2000;
+/**
+ * Rows of history kept above the screen: a command line longer than the screen plus this many rows
+ * is not read whole. Each row costs ~1 KB per session (2,000 rows took 400 MB for 200 sessions).
+ */
+const SCROLLBACK_ROWS = 200;
 
 /** A screen and the work waiting for it, done strictly in order, one write at a time. */
 interface Screen {

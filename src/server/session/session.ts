@@ -319,8 +319,11 @@ export class Session extends EventEmitter {
   #applyPressure(): void {
     if (this.#pausedForPressure) return;
     const highWater = this.#services.outputHighWaterBytes ?? Limits.outputHighWaterBytes;
-    const backlog = Math.max(this.#sink.pendingBytes, this.#gate?.backlogBytes ?? 0);
-    if (backlog > highWater || (this.#recorder?.backlogBytes ?? 0) > Limits.recordingHighWaterBytes) {
+    const pressed =
+      this.#sink.pendingBytes > highWater ||
+      (this.#recorder?.backlogBytes ?? 0) > Limits.recordingHighWaterBytes ||
+      (this.#gate?.backlogBytes ?? 0) > Limits.screenHighWaterBytes;
+    if (pressed) {
       this.#pausedForPressure = true;
       this.#program?.pause();
       this.#waitForBacklogs();
@@ -335,7 +338,7 @@ export class Session extends EventEmitter {
     const check = (): void => {
       if (!this.#pausedForPressure || this.#ended) return;
       if ((this.#recorder?.backlogBytes ?? 0) > Limits.recordingLowWaterBytes) this.#recorder!.onceDrained(check);
-      else if ((this.#gate?.backlogBytes ?? 0) > Limits.outputLowWaterBytes) this.#gate!.onceBacklogBelow!(Limits.outputLowWaterBytes, check);
+      else if ((this.#gate?.backlogBytes ?? 0) > Limits.screenLowWaterBytes) this.#gate!.onceBacklogBelow!(Limits.screenLowWaterBytes, check);
       else this.#relievePressure();
     };
     check();
@@ -344,7 +347,10 @@ export class Session extends EventEmitter {
   #relievePressure(force = false): void {
     if (!this.#pausedForPressure) return;
     const lowWater = Limits.outputLowWaterBytes;
-    const drained = Math.max(this.#sink.pendingBytes, this.#gate?.backlogBytes ?? 0) <= lowWater && (this.#recorder?.backlogBytes ?? 0) <= Limits.recordingLowWaterBytes;
+    const drained =
+      this.#sink.pendingBytes <= lowWater &&
+      (this.#recorder?.backlogBytes ?? 0) <= Limits.recordingLowWaterBytes &&
+      (this.#gate?.backlogBytes ?? 0) <= Limits.screenLowWaterBytes;
     if (!force && !drained) return;
     this.#pausedForPressure = false;
     this.#program?.resume();
