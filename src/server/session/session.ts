@@ -198,7 +198,9 @@ export class Session extends EventEmitter {
   #recordingFailed(error: Error): void {
     if (this.#services.recordingOptional) return;
     const reason = `the recording could not be written (${(error as NodeJS.ErrnoException).code ?? describeError(error)}); the session was stopped because recording is required`;
-    this.#sink.sendControl({ type: 'error', code: 'UNAVAILABLE', message: reason, fatal: true });
+    // With the run's id, so a client waiting on that run fails it rather than taking the killed
+    // program's exit as its result.
+    this.#sink.sendControl({ type: 'error', code: 'UNAVAILABLE', message: reason, fatal: true, ...(this.#run ? { id: this.#run.id } : {}) });
     void this.end({ exitCode: null, reason, state: 'failed' });
   }
 
