@@ -47,11 +47,12 @@ class ScreenWorker {
 
   constructor() {
     this.#worker = new Worker(workerFile());
-    // Screens live as long as their sessions; the thread must not keep a stopping gateway alive.
-    this.#worker.unref();
     this.#worker.on('message', (reply: ScreenReply) => this.#onReply(reply));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => this.#fail(new Error(`the screen worker exited (${code})`)));
+    // Screens live as long as their sessions; the thread must not keep a stopping process alive.
+    // After the listeners: a 'message' listener refs the thread again.
+    this.#worker.unref();
   }
 
   /** Ends the thread; its screens then answer every question with an error. */
@@ -99,6 +100,8 @@ class ScreenWorker {
   ask(build: (req: number) => ScreenRequest): Promise<Extract<ScreenReply, { t: 'answer' }>> {
     if (this.#failure) return Promise.reject(this.#failure);
     const req = this.#nextRequest++;
+    // A question waiting for its answer keeps the process alive; an idle thread does not.
+    if (this.#pending.size === 0) this.#worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(req, { resolve, reject });
       this.#worker.postMessage(build(req));
@@ -113,6 +116,7 @@ class ScreenWorker {
     }
     const pending = this.#pending.get(reply.req);
     this.#pending.delete(reply.req);
+    if (this.#pending.size === 0) this.#worker.unref();
     if (!pending) return;
     if (reply.error !== undefined) pending.reject(new Error(`the screen model failed: ${reply.error}`));
     else pending.resolve(reply);

@@ -1,0 +1,28 @@
+/**
+ * The screen model's worker thread must never keep a process alive once nothing waits on it (the
+ * bench and library users hung at exit), and must keep it alive while a question is pending.
+ * Runs the built module in a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const built = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/server/screen/screen-model.js')).href;
+
+describe('ScreenModel thread', () => {
+  it('answers a pending question, then lets the process exit', () => {
+    const script = `
+      import { ScreenModel } from ${JSON.stringify(built)};
+      const screen = new ScreenModel(80, 24);
+      screen.write(Buffer.from('$ '));
+      const start = await screen.cursor();
+      screen.write(Buffer.from('kubectl get pods'));
+      console.log(JSON.stringify(await screen.lineFrom(start)));
+      screen.dispose();`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(child.error, 'the process did not exit by itself').toBeUndefined();
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe('"kubectl get pods"');
+  });
+});
