@@ -4,6 +4,8 @@
  * Runs the built module in a child process.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +22,11 @@ describe('ScreenModel thread', () => {
       screen.write(Buffer.from('kubectl get pods'));
       console.log(JSON.stringify(await screen.lineFrom(start)));
       screen.dispose();`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'hoop-screen-'));
+    const file = path.join(dir, 'exit.mjs');
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 15_000 });
+    rmSync(dir, { recursive: true, force: true });
     expect(child.error, 'the process did not exit by itself').toBeUndefined();
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('"kubectl get pods"');
