@@ -18,7 +18,8 @@ export interface PolicyBench {
   gate: { p50Ms: number; p99Ms: number; decideP50Ms: number; decideP99Ms: number; firstEnterMs: number; lost: number; samples: number };
 }
 
-function rules(count: number): unknown[] {
+/** The 200-rule policy of this bench (also checked by test/policy/differential.test.ts). */
+export function rules(count: number): Record<string, unknown>[] {
   const verbs = ['get', 'list', 'create', 'update', 'patch', 'delete'];
   const resources = ['pods', 'deploy', 'svc', 'secrets', 'cm', 'sts', 'jobs', 'ingresses'];
   return Array.from({ length: count }, (_, index) => {

@@ -19,6 +19,8 @@ import { PolicyDecider as ReferenceDecider } from './reference/decide.js';
 import { PolicyEngine as ReferenceEngine } from './reference/engine.js';
 import { kubectlFacts as referenceKubectlFacts } from './reference/kubectl-argv.js';
 import { analyzeShellLine as referenceAnalyze } from './reference/shell-line.js';
+// The bench's 200-rule policy, so the measured shape is also checked.
+import { rules } from '../../bench/policy.js';
 
 /** mulberry32: small, seeded, good enough to pick test inputs. */
 function random(seed: number): () => number {
@@ -92,21 +94,6 @@ function randomPolicy(pick: Pick): { default: 'allow' | 'review' | 'deny'; unpar
   };
 }
 
-/** The bench's 200-rule policy (bench/policy.ts), so the measured shape is also checked. */
-function benchRules(count: number): Record<string, unknown>[] {
-  const verbs = ['get', 'list', 'create', 'update', 'patch', 'delete'];
-  const resources = ['pods', 'deploy', 'svc', 'secrets', 'cm', 'sts', 'jobs', 'ingresses'];
-  return Array.from({ length: count }, (_, index) => {
-    const kind = index % 4;
-    if (kind === 3) return { name: `cmd-${index}`, match: { connection: 'ops', commands: [`tool${index} --force`, `rm -r /data${index}/*`] }, action: 'review', approvers: { groups: ['oncall'] } };
-    return {
-      name: `rule-${index}`,
-      match: { connection: `k8s-${index % 5}`, verbs: [verbs[index % verbs.length]!, verbs[(index + 2) % verbs.length]!], resources: [resources[index % resources.length]!], namespaces: [`team-${index % 17}`], ...(kind === 1 ? { groups: [`group-${index % 7}`] } : {}) },
-      action: kind === 2 ? 'deny' : 'review',
-      approvers: { groups: ['oncall'] },
-    };
-  });
-}
 
 function randomAsker(pick: Pick): Asker {
   const groups = pick.chance(0.2) ? [] : [...new Set(pick.some(GROUPS, 3))];
@@ -316,8 +303,8 @@ describe('the fast policy path decides exactly as the reference', () => {
     const pick = new Pick(random(3));
     let compared = 0;
     const policies = Array.from({ length: POLICIES }, () => randomPolicy(pick));
-    policies.push({ default: 'allow', unparsable: 'review', rules: benchRules(200) });
-    policies.push({ default: 'deny', unparsable: 'deny', rules: benchRules(40) });
+    policies.push({ default: 'allow', unparsable: 'review', rules: rules(200) });
+    policies.push({ default: 'deny', unparsable: 'deny', rules: rules(40) });
     for (const policy of policies) {
       const { fast, reference } = deciders(policy);
       for (const connection of CONNECTIONS) expect(fast.engine.restricts(connection), connection).toBe(reference.engine.restricts(connection));
@@ -367,7 +354,7 @@ describe('the fast policy path decides exactly as the reference', () => {
   });
 
   it('the same strictest rule on the bench policy for every verb, resource, namespace and group mix', () => {
-    const { fast, reference } = deciders({ default: 'allow', unparsable: 'review', rules: benchRules(200) });
+    const { fast, reference } = deciders({ default: 'allow', unparsable: 'review', rules: rules(200) });
     const verbs = ['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection', 'watch'];
     const resources: [string, string][] = [['pods', ''], ['deployments', 'apps'], ['services', ''], ['secrets', ''], ['configmaps', ''], ['statefulsets', 'apps'], ['jobs', 'batch'], ['ingresses', 'networking.k8s.io']];
     for (let connection = 0; connection < 6; connection++) {
