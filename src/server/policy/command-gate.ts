@@ -4,7 +4,8 @@
  *
  * The line is rebuilt twice and both are checked: from the keystrokes (typing, backspace, Ctrl-U,
  * Ctrl-W, Ctrl-K, cursor keys, bracketed paste) and from a terminal-screen model of the echoed
- * output (@xterm/headless), read from where the cursor stood when the line's first key went in.
+ * output (@xterm/headless in a worker thread, src/server/screen), read from where the cursor stood
+ * when the line's first key went in.
  * When the keystrokes cannot tell the whole line (history, Tab completion, Ctrl-R, unknown escape
  * keys) the screen alone tells it. Lines the shell would continue (open quote, `\`-newline,
  * here-documents, trailing `&&`/`|`) are gathered and decided as one command on the last Enter.

@@ -133,6 +133,15 @@ class ScreenWorker {
   }
 }
 
+/**
+ * Output is held back on this thread and sent in batches of up to this size, or after a short
+ * pause, or before a question. Waking the worker for every echo slowed the echo itself (~0.15 ms
+ * at the median on 2 cores), and a `cat` read from the pty a few KB at a time is cut down to a
+ * screenful only in batches of many lines (scrolled-lines.ts).
+ */
+const HOLD_MAX_BYTES = 64 * 1024;
+const HOLD_WAIT_MS = 25;
+
 /** Output goes to the worker in buffers of this size (a held batch fits one); a few are kept for reuse. */
 const WRITE_BUFFER_BYTES = 160 * 1024;
 const MAX_SPARE_BUFFERS = 4;
@@ -162,14 +171,6 @@ export async function stopScreenWorkers(): Promise<void> {
   await Promise.all(stopping.map((worker) => worker.stop()));
 }
 
-/**
- * Output is held back on this thread and sent in batches of up to this size, or after a short
- * pause, or before a question. Waking the worker for every echo slowed the echo itself (~0.15 ms
- * at the median on 2 cores), and a `cat` read from the pty a few KB at a time is cut down to a
- * screenful only in batches of many lines (scrolled-lines.ts).
- */
-const HOLD_MAX_BYTES = 64 * 1024;
-const HOLD_WAIT_MS = 25;
 
 export class ScreenModel {
   readonly #id = nextScreenId++;

@@ -71,9 +71,10 @@ export function plainPrefixLength(data: Uint8Array): number {
 }
 
 /** `data` with the lines that will scroll away unseen replaced by empty ones; or `data` itself. */
-export function dropScrolledLines(data: Uint8Array, screen: ScreenGeometry, plainEnd = plainPrefixLength(data)): Uint8Array {
+export function dropScrolledLines(data: Uint8Array, screen: ScreenGeometry): Uint8Array {
   const { rows } = screen;
   if (data.length < MIN_BYTES || !screen.cursorInScrollRegion || !screen.scrollKeepsOrigin || rows < 1) return data;
+  const plainEnd = plainPrefixLength(data);
   // The cut ends at the last line feed with `rows` more after it; it must hold `rows` line
   // feeds itself (the cursor is at the bottom then) and end in CR LF (it is in column 0).
   // Searched from the end (memchr), so a long stretch costs one scan, not one step per line.
