@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ScreenModel } from '../../src/server/screen/screen-model.js';
 
 const built = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/server/screen/screen-model.js')).href;
 
@@ -30,5 +31,27 @@ describe('ScreenModel thread', () => {
     expect(child.error, 'the process did not exit by itself').toBeUndefined();
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('"kubectl get pods"');
+  });
+
+  it('calls a backlog listener only once held-back and in-flight output are both below the mark', async () => {
+    const screen = new ScreenModel(80, 24);
+    try {
+      screen.write(Buffer.alloc(60 * 1024, 'a'));
+      const sent = screen.settled(); // the 60 KB go to the worker: in flight, not held
+      screen.write(Buffer.alloc(10 * 1024, 'b')); // held back
+      expect(screen.backlogBytes).toBe(70 * 1024);
+      let backlogWhenCalled: number | undefined;
+      const called = new Promise<void>((resolve) =>
+        screen.onceBelow(64 * 1024, () => {
+          backlogWhenCalled = screen.backlogBytes;
+          resolve();
+        }),
+      );
+      await sent;
+      await called;
+      expect(backlogWhenCalled).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      screen.dispose();
+    }
   });
 });

@@ -218,6 +218,13 @@ export class ScreenModel {
     this.#thread.write(this.#id, chunk);
   }
 
+  #dropHeld(): void {
+    clearTimeout(this.#heldTimer);
+    this.#heldTimer = undefined;
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
+
   /** Sends held-back output: before any question or later output, so the order is kept. */
   #sendHeld(): void {
     clearTimeout(this.#heldTimer);
@@ -263,18 +270,20 @@ export class ScreenModel {
     this.#writtenListeners.push(listener);
   }
 
-  /** Calls `listener` once the backlog is at most `bytes`. */
+  /** Calls `listener` once the backlog (held back and in flight) is at most `bytes`. */
   onceBelow(bytes: number, listener: () => void): void {
-    if (this.#inFlight <= bytes) listener();
+    if (this.backlogBytes <= bytes) listener();
     else this.#drainWaiters.push({ bytes, listener });
   }
 
   /** The worker parsed `bytes` more (Infinity: the worker is gone, nothing is pending any more). */
   written(bytes: number): void {
     this.#inFlight = Math.max(0, this.#inFlight - bytes);
+    if (bytes === Number.POSITIVE_INFINITY) this.#dropHeld(); // nothing will take it in any more
+    const backlog = this.backlogBytes;
     if (this.#drainWaiters.length > 0) {
-      const ready = this.#drainWaiters.filter((waiter) => this.#inFlight <= waiter.bytes);
-      this.#drainWaiters = this.#drainWaiters.filter((waiter) => this.#inFlight > waiter.bytes);
+      const ready = this.#drainWaiters.filter((waiter) => backlog <= waiter.bytes);
+      this.#drainWaiters = this.#drainWaiters.filter((waiter) => backlog > waiter.bytes);
       for (const waiter of ready) waiter.listener();
     }
     for (const listener of this.#writtenListeners) listener();
@@ -283,9 +292,7 @@ export class ScreenModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    clearTimeout(this.#heldTimer);
-    this.#held = [];
-    this.#heldBytes = 0;
+    this.#dropHeld();
     this.#worker?.post({ t: 'close', id: this.#id });
     this.#worker?.detach(this.#id);
     this.written(Number.POSITIVE_INFINITY);

@@ -59,7 +59,7 @@ function exitFrom(code: number | null, signal: number | NodeJS.Signals | null | 
  * at once.
  */
 const PTY_BULK_READ_BYTES = 1024;
-/** Output gathered from back-to-back full reads before it is passed on... */
+/** Output gathered from back-to-back long reads before it is passed on... */
 const OUTPUT_BATCH_BYTES = 64 * 1024;
 /** ...or after this long, whichever comes first. */
 const OUTPUT_BATCH_WAIT_MS = 2;
@@ -168,7 +168,7 @@ export class PtyProgram implements Program {
   readonly #pty: pty.IPty;
   readonly #drain: PtyDrain;
   readonly #outputListeners: ((stream: 1 | 2, chunk: Buffer) => void)[] = [];
-  /** Output gathered from full reads, passed on together. */
+  /** Output gathered from long reads, passed on together. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #flushTimer?: NodeJS.Timeout;
